@@ -1,0 +1,40 @@
+"""lrjit: learning-rate schedules as pytrees, compiled by JAX/XLA into one fused kernel.
+
+Every schedule is an immutable pytree whose leaves are all of its numeric hyperparameters and a pure
+function of an integer step array, so ``jit``, ``vmap`` over configs and ``grad`` reach every knob::
+
+    import lrjit
+    sched = lrjit.CosineDecay(0.1, decay_steps=10_000, warmup_target=1.0, warmup_steps=500)
+    lr = sched(step)                                   # any-shape integer steps
+    batch = lrjit.stack([lrjit.CosineDecay(r, 10_000) for r in (0.1, 0.3, 1.0)])
+    matrix = lrjit.curves(batch, 10_000)               # [3, 10_000], one jitted kernel
+"""
+
+from lrjit.core import (
+    Schedule,
+    batch_size,
+    checked_call,
+    combine,
+    curves,
+    registry,
+    partition,
+    stack,
+    unstack,
+)
+from lrjit.families import *  # noqa: F403
+from lrjit.families import __all__ as _family_names
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Schedule",
+    "batch_size",
+    "checked_call",
+    "combine",
+    "curves",
+    "registry",
+    "partition",
+    "stack",
+    "unstack",
+    *_family_names,
+]

@@ -1,0 +1,25 @@
+"""The schedule core: the pytree base class, field declarations, steps, batches and checked evaluation."""
+
+from lrjit.core.batch import batch_size, combine, curves, is_float_leaf, partition, stack, unstack
+from lrjit.core.checked import checked_call
+from lrjit.core.fields import Domain, Kind, leaf, static
+from lrjit.core.schedule import Schedule, registry
+from lrjit.core.steps import as_step_array
+
+__all__ = [
+    "Domain",
+    "Kind",
+    "Schedule",
+    "as_step_array",
+    "batch_size",
+    "checked_call",
+    "combine",
+    "curves",
+    "registry",
+    "is_float_leaf",
+    "leaf",
+    "partition",
+    "stack",
+    "static",
+    "unstack",
+]

@@ -1,0 +1,212 @@
+"""Field declarations for schedule dataclasses: leaves, static structure and their domains.
+
+A schedule's dataclass fields are declared with :func:`leaf` (a numeric hyperparameter: a pytree leaf that
+``jit``/``vmap``/``grad`` see) or :func:`static` (structure: part of the pytree definition, so changing it
+means a different compiled kernel). Each leaf has a *kind* (how a value is converted and how many trailing
+dimensions one config has) and optionally a *domain* (the allowed range, used for the ValueError raised on
+concrete input, for ``checkify`` checks on traced input, and for sampling random configs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "Domain",
+    "FieldSpec",
+    "Kind",
+    "leaf",
+    "static",
+    "is_traced",
+    "default_float_dtype",
+    "default_int_dtype",
+]
+
+_SPEC_KEY = "lrjit"
+
+
+def is_traced(value: Any) -> bool:
+    """True when ``value`` is an abstract value inside a JAX transformation (no concrete number)."""
+    return isinstance(value, jax.core.Tracer)
+
+
+def default_float_dtype() -> np.dtype:
+    """float32, or float64 when JAX's x64 mode is on."""
+    return np.dtype(jax.dtypes.canonicalize_dtype(np.float64))
+
+
+def default_int_dtype() -> np.dtype:
+    """int32, or int64 when JAX's x64 mode is on."""
+    return np.dtype(jax.dtypes.canonicalize_dtype(np.int64))
+
+
+class Kind(enum.Enum):
+    """How a leaf's value is stored, and how many dimensions one (unbatched) config has."""
+
+    FLOAT = ("float", 0)
+    INT = ("int", 0)
+    BOOL = ("bool", 0)
+    KEY = ("key", 0)
+    FLOAT_VECTOR = ("float", 1)
+    INT_VECTOR = ("int", 1)
+
+    @property
+    def scalar_kind(self) -> str:
+        return self.value[0]
+
+    @property
+    def base_ndim(self) -> int:
+        return self.value[1]
+
+
+@dataclasses.dataclass(frozen=True)
+class Domain:
+    """The allowed values of a leaf.
+
+    Attributes:
+      description: completes "`name` must be ...", e.g. "a finite float >= 0".
+      predicate: ``predicate(x, xp) -> bool array``; ``xp`` is numpy for concrete values and jax.numpy
+        under tracing. NaN must fail it.
+      sample: ``sample(rng) -> Python scalar`` drawn from a representative part of the domain.
+    """
+
+    description: str
+    predicate: Callable[[Any, Any], Any]
+    sample: Callable[[np.random.Generator], Any]
+
+    def check_concrete(self, owner: str, name: str, value: np.ndarray) -> None:
+        ok = np.asarray(self.predicate(value, np), dtype=bool)
+        if not ok.all():
+            raise ValueError(f"{owner}: `{name}` must be {self.description}, got {_first_bad(value, ok)}")
+
+
+def _first_bad(value: np.ndarray, ok: np.ndarray) -> str:
+    if value.ndim == 0:
+        return _fmt(value)
+    idx = tuple(int(i) for i in np.argwhere(~np.broadcast_to(ok, value.shape))[0])
+    return f"{_fmt(value[idx])} (at index {idx if len(idx) > 1 else idx[0]})"
+
+
+def _fmt(x: Any) -> str:
+    x = np.asarray(x)
+    return str(x.item()) if x.ndim == 0 else np.array2string(x, separator=", ")
+
+
+def _log_uniform(lo: float, hi: float) -> Callable[[np.random.Generator], float]:
+    return lambda rng: float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+
+
+def _uniform(lo: float, hi: float) -> Callable[[np.random.Generator], float]:
+    return lambda rng: float(rng.uniform(lo, hi))
+
+
+def _int_range(lo: int, hi: int) -> Callable[[np.random.Generator], int]:
+    return lambda rng: int(rng.integers(lo, hi + 1))
+
+
+# The domains used by the families. Predicates are written with operators that numpy and jax.numpy share.
+NONNEG = Domain("a finite float >= 0", lambda x, xp: xp.isfinite(x) & (x >= 0), _log_uniform(1e-4, 1.0))
+POSITIVE = Domain("a finite float > 0", lambda x, xp: xp.isfinite(x) & (x > 0), _log_uniform(1e-3, 10.0))
+FINITE = Domain("a finite float", lambda x, xp: xp.isfinite(x), _uniform(-2.0, 2.0))
+UNIT = Domain("a float in [0, 1]", lambda x, xp: (x >= 0) & (x <= 1), _uniform(0.0, 0.5))
+DECAY_RATE = Domain("a finite float > 0", lambda x, xp: xp.isfinite(x) & (x > 0), _uniform(0.05, 0.99))
+POSITIVE_INT = Domain("an integer >= 1", lambda x, xp: x >= 1, _int_range(1, 2000))
+NONNEG_INT = Domain("an integer >= 0", lambda x, xp: x >= 0, _int_range(0, 500))
+ANY = Domain("any value", lambda x, xp: xp.ones(xp.shape(x), dtype=bool), lambda rng: bool(rng.integers(0, 2)))
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldSpec:
+    """What lrjit knows about one dataclass field."""
+
+    static: bool
+    kind: Kind | None = None
+    domain: Domain | None = None
+    optional: bool = False  # None allowed: a structural choice (None has no leaves)
+    choices: tuple[Any, ...] | None = None  # allowed values of a static field
+
+
+def leaf(
+    kind: Kind,
+    domain: Domain | None = None,
+    *,
+    default: Any = dataclasses.MISSING,
+    optional: bool = False,
+) -> Any:
+    """Declares a numeric hyperparameter: a pytree leaf (traced by jit, batched by vmap, seen by grad)."""
+    spec = FieldSpec(static=False, kind=kind, domain=domain, optional=optional)
+    return dataclasses.field(default=default, metadata={_SPEC_KEY: spec})
+
+
+def static(*, default: Any = dataclasses.MISSING, choices: tuple[Any, ...] | None = None) -> Any:
+    """Declares structure (a mode name, a layout): part of the pytree definition, never traced."""
+    spec = FieldSpec(static=True, choices=choices)
+    return dataclasses.field(default=default, metadata={_SPEC_KEY: spec})
+
+
+def field_spec(field: dataclasses.Field) -> FieldSpec | None:
+    return field.metadata.get(_SPEC_KEY)
+
+
+def convert_leaf(owner: str, name: str, kind: Kind, value: Any) -> Any:
+    """Converts a user value to the stored leaf: NumPy arrays for concrete input, jax arrays otherwise.
+
+    Python numbers take JAX's default dtypes (float32/int32, or 64-bit under x64); arrays keep a float
+    dtype they already have. Integer leaves accept integral floats (``1e4``) and reject fractional ones:
+    a step count is never silently floored.
+    """
+    if kind is Kind.KEY:
+        return _convert_key(owner, name, value)
+    traced = is_traced(value) or isinstance(value, jax.Array)
+    xp = jnp if traced else np
+    arr = value if traced else np.asarray(value)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(f"{owner}: `{name}` must be numeric, got {value!r}")
+    if arr.ndim != kind.base_ndim and kind.base_ndim == 1 and arr.ndim == 0:
+        raise ValueError(f"{owner}: `{name}` must be a 1-D sequence, got a scalar {value!r}")
+    scalar = kind.scalar_kind
+    if scalar == "bool":
+        if not np.issubdtype(arr.dtype, np.bool_):
+            raise TypeError(f"{owner}: `{name}` must be a bool, got {value!r}")
+        return arr
+    if np.issubdtype(arr.dtype, np.bool_):
+        raise TypeError(f"{owner}: `{name}` must be a number, not a bool, got {value!r}")
+    if scalar == "float":
+        if np.issubdtype(arr.dtype, np.floating):
+            dtype = jax.dtypes.canonicalize_dtype(arr.dtype)
+        else:
+            dtype = default_float_dtype()
+        return xp.asarray(arr, dtype=dtype)
+    # integer counts
+    if np.issubdtype(arr.dtype, np.floating):
+        if traced:
+            raise TypeError(f"{owner}: `{name}` must be an integer array, got a traced {arr.dtype} value")
+        if not np.all(np.isfinite(arr) & (np.floor(arr) == arr)):
+            raise ValueError(f"{owner}: `{name}` must be an integer, got {_fmt(arr)}")
+    int_dtype = default_int_dtype()
+    if not traced:
+        info = np.iinfo(int_dtype)
+        if arr.size and (np.min(arr) < info.min or np.max(arr) > info.max):
+            raise ValueError(f"{owner}: `{name}` must fit in {int_dtype} (enable x64 for larger), got {_fmt(arr)}")
+    return xp.asarray(arr, dtype=int_dtype)
+
+
+def _convert_key(owner: str, name: str, value: Any) -> jax.Array:
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return jax.random.key(int(value))
+    arr = value if isinstance(value, jax.Array) or is_traced(value) else jnp.asarray(value)
+    if jnp.issubdtype(arr.dtype, jax.dtypes.prng_key):
+        return arr
+    if arr.dtype == jnp.uint32 and arr.shape[-1:] == (2,):
+        return jax.random.wrap_key_data(arr)
+    raise TypeError(f"{owner}: `{name}` must be a PRNG key (jax.random.key(seed)) or an int seed, got {value!r}")

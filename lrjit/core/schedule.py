@@ -1,0 +1,252 @@
+"""The :class:`Schedule` base: a frozen dataclass registered as a JAX pytree.
+
+Subclassing ``Schedule`` turns a class body of annotated fields into a frozen dataclass whose
+:func:`~lrjit.core.fields.leaf` fields are pytree children and whose :func:`~lrjit.core.fields.static`
+fields are the pytree's auxiliary data. ``__call__`` validates and normalizes the step, then hands an
+integer array to the subclass's ``_evaluate``; every formula is written with ``jnp`` only, so the same code
+runs eagerly, under ``jit``, under ``vmap`` (one config per lane) and under ``grad``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import checkify
+
+from lrjit.core.fields import FieldSpec, Kind, convert_leaf, field_spec, is_traced
+from lrjit.core.steps import as_step_array
+
+__all__ = ["Schedule", "Check", "registry"]
+
+_FAMILIES: dict[str, type[Schedule]] = {}
+
+# A cross-field rule: (ok, message). ``ok`` is a bool array computed with numpy or jax.numpy.
+Check = tuple[Any, str]
+
+
+def registry() -> dict[str, type[Schedule]]:
+    """Every concrete schedule family, by class name (the registry the tests and the spec compiler use)."""
+    return dict(_FAMILIES)
+
+
+class Schedule:
+    """A learning-rate schedule: an immutable pytree, evaluated as a pure function of the step.
+
+    Subclasses declare fields with :func:`leaf` / :func:`static` and implement ``_evaluate(step)`` for an
+    integer step array of any shape (one config; batching is done by ``vmap``). They may add
+    ``_checks(xp)`` for rules that span several fields.
+
+    Class attributes:
+      reference: the source-library object whose values the family reproduces.
+    """
+
+    reference: ClassVar[str] = ""
+    _specs: ClassVar[dict[str, FieldSpec]]
+    _leaf_names: ClassVar[tuple[str, ...]]
+    _static_names: ClassVar[tuple[str, ...]]
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
+        specs: dict[str, FieldSpec] = {}
+        for f in dataclasses.fields(cls):
+            spec = field_spec(f)
+            if spec is None:
+                raise TypeError(f"{cls.__name__}.{f.name}: declare fields with lrjit leaf() or static()")
+            specs[f.name] = spec
+        cls._specs = specs
+        cls._leaf_names = tuple(n for n, s in specs.items() if not s.static)
+        cls._static_names = tuple(n for n, s in specs.items() if s.static)
+        jax.tree_util.register_pytree_with_keys(
+            cls, cls._tree_flatten_with_keys, cls._tree_unflatten, cls._tree_flatten
+        )
+        if not abstract:
+            _FAMILIES[cls.__name__] = cls
+
+    # ----------------------------------------------------------------------------------------- pytree
+    def _tree_flatten(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        return tuple(getattr(self, n) for n in self._leaf_names), self._static_values()
+
+    def _tree_flatten_with_keys(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        children = tuple((jax.tree_util.GetAttrKey(n), getattr(self, n)) for n in self._leaf_names)
+        return children, self._static_values()
+
+    @classmethod
+    def _tree_unflatten(cls, aux: tuple[Any, ...], children: tuple[Any, ...]) -> Schedule:
+        # Bypasses __init__: under jit/vmap children are tracers or placeholders, not user input.
+        obj = object.__new__(cls)
+        for name, value in zip(cls._leaf_names, children, strict=True):
+            object.__setattr__(obj, name, value)
+        for name, value in zip(cls._static_names, aux, strict=True):
+            object.__setattr__(obj, name, value)
+        return obj
+
+    def _static_values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, n) for n in self._static_names)
+
+    # ------------------------------------------------------------------------------ construction
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        for name in self._leaf_names:
+            spec = self._specs[name]
+            value = getattr(self, name)
+            if value is None:
+                if not spec.optional:
+                    raise ValueError(f"{owner}: `{name}` is required, got None")
+                continue
+            if isinstance(value, Schedule):
+                continue
+            assert spec.kind is not None
+            object.__setattr__(self, name, convert_leaf(owner, name, spec.kind, value))
+        for name in self._static_names:
+            choices = self._specs[name].choices
+            if choices is not None and getattr(self, name) not in choices:
+                allowed = " | ".join(repr(c) for c in choices)
+                raise ValueError(f"{owner}: `{name}` must be one of {allowed}, got {getattr(self, name)!r}")
+        self._validate_concrete()
+
+    def _validate_concrete(self) -> None:
+        """Raises ValueError for concrete values outside their domain; traced values are left to checkify."""
+        owner = type(self).__name__
+        for name, value, spec in self._own_leaves():
+            if spec.domain is not None and not is_traced(value) and spec.kind is not Kind.KEY:
+                spec.domain.check_concrete(owner, name, np.asarray(value))
+        if not any(is_traced(x) for x in jax.tree_util.tree_leaves(self)):
+            for ok, message in self._checks(np):
+                if not np.all(ok):
+                    raise ValueError(f"{owner}: {message}")
+
+    def _own_leaves(self) -> Iterator[tuple[str, Any, FieldSpec]]:
+        for name in self._leaf_names:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Schedule):
+                yield name, value, self._specs[name]
+
+    def _checks(self, xp: Any) -> list[Check]:
+        """Rules spanning several fields, as (ok, message) pairs; ``xp`` is numpy or jax.numpy."""
+        return []
+
+    def emit_checks(self) -> None:
+        """Emits every domain and cross-field rule as a ``checkify.check`` (for traced configs).
+
+        Call inside a function transformed by ``jax.experimental.checkify.checkify``; see
+        :func:`lrjit.checked_call`.
+        """
+        owner = type(self).__name__
+        for name, value, spec in self._own_leaves():
+            if spec.domain is not None and spec.kind is not Kind.KEY:
+                ok = jnp.all(spec.domain.predicate(jnp.asarray(value), jnp))
+                checkify.check(ok, f"{owner}: `{name}` must be {spec.domain.description}")
+        for ok, message in self._checks(jnp):
+            checkify.check(jnp.all(ok), f"{owner}: {message}")
+        for name in self._leaf_names:
+            child = getattr(self, name)
+            if isinstance(child, Schedule):
+                child.emit_checks()
+
+    # -------------------------------------------------------------------------------- evaluation
+    def __call__(self, step: Any) -> jax.Array:
+        """The learning rate at ``step``.
+
+        Args:
+          step: a Python int, or a NumPy/JAX integer scalar or array of any shape; step 0 is the first
+            update. Float steps raise TypeError; concrete negative steps raise ValueError.
+
+        Returns:
+          A float array of ``step``'s shape (batched schedules prepend their batch axis), in the dtype of
+          the float hyperparameters: float32 by default, float64 under x64 with float64 hyperparameters.
+        """
+        from lrjit.core.batch import batch_size, vmap_over_configs
+
+        step = as_step_array(step)
+        if batch_size(self) is None:
+            return self._evaluate(step)
+        return vmap_over_configs(lambda s, t: s._evaluate(t), self, step)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The float dtype the schedule computes in (that of its float hyperparameters)."""
+        floats = [
+            v
+            for _, v, spec in self._own_leaves()
+            if spec.kind is not None and spec.kind.scalar_kind == "float"
+        ]
+        return np.dtype(jnp.result_type(*floats)) if floats else np.dtype(jnp.float32)
+
+    def _float(self, value: Any) -> jax.Array:
+        """``value`` (a leaf or an integer step array) in the schedule's compute dtype."""
+        return jnp.asarray(value).astype(self.dtype)
+
+    # ------------------------------------------------------------------------- repr, eq, hash
+    def config(self) -> dict[str, Any]:
+        """The field values by name (leaves as stored, static values as given)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def replace(self, **changes: Any) -> Schedule:
+        """A copy with some fields changed (validated like a new construction)."""
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}={_repr_value(v)}" for k, v in self.config().items())
+        return f"{type(self).__name__}({parts})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        a, ta = jax.tree_util.tree_flatten(self)
+        b, tb = jax.tree_util.tree_flatten(other)
+        if ta != tb:
+            return False
+        if any(is_traced(x) for x in a + b):
+            raise TypeError("cannot compare traced schedules with ==; compare their leaves with jnp")
+        return all(_leaf_equal(x, y) for x, y in zip(a, b, strict=True))
+
+    def __hash__(self) -> int:
+        leaves, treedef = jax.tree_util.tree_flatten(self)
+        if any(is_traced(x) for x in leaves):
+            raise TypeError("cannot hash a traced schedule")
+        return hash((treedef, tuple(_leaf_key(x) for x in leaves)))
+
+
+def _host(x: Any) -> np.ndarray:
+    if isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+        return np.asarray(jax.random.key_data(x))
+    return np.asarray(x)
+
+
+def _leaf_equal(x: Any, y: Any) -> bool:
+    x, y = _host(x), _host(y)
+    if x.shape != y.shape or x.dtype != y.dtype:
+        return False
+    return bool(np.array_equal(x, y, equal_nan=np.issubdtype(x.dtype, np.floating)))
+
+
+def _leaf_key(x: Any) -> tuple[Any, ...]:
+    h = _host(x)
+    return (h.shape, h.dtype.str, h.tobytes())
+
+
+def _repr_value(v: Any) -> str:
+    if isinstance(v, Schedule | str | bool) or v is None:
+        return repr(v)
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(_repr_value(x) for x in v) + "]"
+    if is_traced(v):
+        return f"{v.dtype.name}{list(v.shape)}"
+    if isinstance(v, jax.Array) and jnp.issubdtype(v.dtype, jax.dtypes.prng_key):
+        data = np.asarray(jax.random.key_data(v))
+        return f"key{list(v.shape)}" if v.ndim else f"key({data.tolist()})"
+    arr = np.asarray(v)
+    if arr.ndim == 0:
+        return str(arr[()])
+    if arr.ndim == 1 and arr.size <= 8:
+        return "[" + ", ".join(str(x) for x in arr) + "]"
+    return f"{arr.dtype.name}{list(arr.shape)}"

@@ -1,0 +1,51 @@
+"""Normalizing the step argument: integers only, any shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lrjit.core.fields import default_int_dtype, is_traced
+
+__all__ = ["as_step_array"]
+
+
+def as_step_array(step: Any) -> jax.Array:
+    """Returns ``step`` as an integer jax array (int32, or int64 under x64), shape preserved.
+
+    Steps count updates from 0. Float steps are rejected with TypeError rather than floored: a
+    fractional epoch must be converted to an integer step count by the caller. A concrete negative step,
+    or one beyond the integer dtype, raises ValueError. A traced step cannot be checked here: a negative
+    traced step is evaluated by the formula as written (e.g. ``ExponentialDecay`` grows above its initial
+    rate); use :func:`lrjit.checked_call` to catch it.
+
+    Raises:
+      TypeError: for float, bool, complex or non-numeric steps.
+      ValueError: for concrete steps < 0 or too large for the integer dtype.
+    """
+    int_dtype = default_int_dtype()
+    if is_traced(step):
+        if not jnp.issubdtype(step.dtype, jnp.integer):
+            raise TypeError(f"step must be an integer array, got a traced {step.dtype} value")
+        return step.astype(int_dtype)
+    if isinstance(step, bool | np.bool_):
+        raise TypeError(f"step must be an integer, got the bool {step!r}")
+    host = np.asarray(step)
+    if not np.issubdtype(host.dtype, np.integer):
+        raise TypeError(
+            f"step must be an integer or integer array, got {host.dtype} {step!r:.60}; "
+            "convert fractional epochs to integer steps explicitly"
+        )
+    if host.size:
+        lo, hi = host.min(), host.max()
+        if lo < 0:
+            raise ValueError(f"step must be >= 0, got {lo}")
+        limit = np.iinfo(int_dtype).max
+        if hi > limit:
+            raise ValueError(f"step must be <= {limit} for {int_dtype} steps (enable x64 for more), got {hi}")
+    if isinstance(step, jax.Array):
+        return step.astype(int_dtype)
+    return jnp.asarray(host, dtype=int_dtype)

@@ -1,0 +1,211 @@
+"""The MXNet schedulers of d2l's learning-rate chapter, and d2l's square-root scheduler.
+
+MXNet counts updates from 1: the first update calls the scheduler with ``num_update = 1``. lrjit counts
+steps from 0, so ``sched(step)`` here equals MXNet's ``scheduler(step + 1)``: the value the n-th update
+used is ``sched(n - 1)``, as for every other lrjit family. MXNet's schedulers are stateful (they hold their
+last value past ``max_update`` and decay in a ``while`` loop); these are their closed forms for updates
+called in order. Shared warmup (MXNet's ``LRScheduler``): for ``num_update < warmup_steps`` the rate is
+``warmup_begin_lr + (base_lr - warmup_begin_lr) * num_update / warmup_steps`` (``'linear'``) or
+``warmup_begin_lr`` (``'constant'``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from lrjit.core.fields import NONNEG, NONNEG_INT, POSITIVE_INT, Domain, Kind, leaf, static
+from lrjit.core.schedule import Check, Schedule
+from lrjit.families.shapes import cosine_annealing, count_boundaries_below, linear_warmup
+
+__all__ = [
+    "FactorScheduler",
+    "MultiFactorScheduler",
+    "PolyScheduler",
+    "CosineScheduler",
+    "SquareRootScheduler",
+]
+
+WARMUP_MODES = ("linear", "constant")
+_FACTOR = Domain("a float in [0, 1]", lambda x, xp: (x >= 0) & (x <= 1), lambda rng: float(rng.uniform(0.1, 1.0)))
+_SMALL_WARMUP = Domain("an integer >= 0", NONNEG_INT.predicate, lambda rng: int(rng.integers(0, 50)))
+_BEGIN = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.0, 1e-3)))
+_POWER = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.5, 3.0)))
+_UPDATES = Domain("an integer >= 1", POSITIVE_INT.predicate, lambda rng: int(rng.integers(60, 2000)))
+
+
+def _num_update(step: jax.Array) -> jax.Array:
+    return step + 1
+
+
+def _with_warmup(schedule: Any, step: jax.Array, after: jax.Array) -> jax.Array:
+    """MXNet's ``LRScheduler`` warmup in front of ``after`` (the value for ``num_update >= warmup_steps``)."""
+    n = _num_update(step)
+    begin = schedule._float(schedule.warmup_begin_lr)
+    if schedule.warmup_mode == "linear":
+        w = schedule.warmup_steps
+        warm = linear_warmup(schedule._float(n), schedule._float(jnp.maximum(w, 1)), begin, schedule._float(schedule.base_lr))
+    else:
+        warm = jnp.broadcast_to(begin, n.shape)
+    return jnp.where(n < schedule.warmup_steps, warm, after)
+
+
+def _warmup_checks(schedule: Any, xp: Any) -> list[Check]:
+    return [(schedule.warmup_begin_lr <= schedule.base_lr, "`warmup_begin_lr` must be <= `base_lr`")]
+
+
+class FactorScheduler(Schedule):
+    """``base_lr * factor ** floor((num_update - 1) / step)``, floored at ``stop_factor_lr``.
+
+    MXNet multiplies by ``factor`` each time ``num_update`` passes another ``step`` updates (strict ``>``:
+    updates 1..step use ``base_lr``) and clamps at ``stop_factor_lr`` after each decay.
+    Reference: ``mxnet.lr_scheduler.FactorScheduler``.
+
+    Args:
+      step: updates between decays (>= 1).
+      factor: the decay factor, in [0, 1].
+      stop_factor_lr: the lowest rate reached by decaying (>= 0).
+      base_lr: the rate before any decay (>= 0).
+      warmup_steps, warmup_begin_lr, warmup_mode: MXNet's warmup (see the module docstring).
+    """
+
+    reference = "mxnet.lr_scheduler.FactorScheduler"
+    step: Any = leaf(Kind.INT, POSITIVE_INT)
+    factor: Any = leaf(Kind.FLOAT, _FACTOR, default=1.0)
+    stop_factor_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=1e-8)
+    base_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.01)
+    warmup_steps: Any = leaf(Kind.INT, _SMALL_WARMUP, default=0)
+    warmup_begin_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
+    warmup_mode: str = static(default="linear", choices=WARMUP_MODES)
+
+    def _checks(self, xp: Any) -> list[Check]:
+        return _warmup_checks(self, xp)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        decays = (_num_update(step) - 1) // self.step
+        decayed = jnp.maximum(self.base_lr * jnp.power(self._float(self.factor), self._float(decays)), self._float(self.stop_factor_lr))
+        return _with_warmup(self, step, jnp.where(decays == 0, self.base_lr, decayed))
+
+
+class MultiFactorScheduler(Schedule):
+    """``base_lr * factor ** k``, k = the number of milestones in ``step`` strictly below ``num_update``.
+
+    Reference: ``mxnet.lr_scheduler.MultiFactorScheduler``.
+
+    Args:
+      step: strictly increasing update counts (each >= 1) after which the rate is multiplied by ``factor``.
+      factor: the decay factor, in [0, 1].
+      base_lr: the initial rate (>= 0).
+      warmup_steps, warmup_begin_lr, warmup_mode: MXNet's warmup (see the module docstring).
+    """
+
+    reference = "mxnet.lr_scheduler.MultiFactorScheduler"
+    step: Any = leaf(Kind.INT_VECTOR, POSITIVE_INT)
+    factor: Any = leaf(Kind.FLOAT, _FACTOR, default=1.0)
+    base_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.01)
+    warmup_steps: Any = leaf(Kind.INT, _SMALL_WARMUP, default=0)
+    warmup_begin_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
+    warmup_mode: str = static(default="linear", choices=WARMUP_MODES)
+
+    def __post_init__(self) -> None:
+        if jnp.shape(self.step)[-1:] == (0,):
+            raise ValueError("MultiFactorScheduler: `step` must have at least one entry")
+        super().__post_init__()
+
+    def _checks(self, xp: Any) -> list[Check]:
+        s = self.step
+        return [(s[..., 1:] > s[..., :-1], "`step` must be strictly increasing")] + _warmup_checks(self, xp)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        decays = count_boundaries_below(_num_update(step), self.step)
+        return _with_warmup(self, step, self.base_lr * jnp.power(self._float(self.factor), self._float(decays)))
+
+
+def _annealed(schedule: Any, step: jax.Array) -> jax.Array:
+    """Progress through the decay, ``(n - warmup_steps) / (max_update - warmup_steps)``, held past the end."""
+    n = jnp.minimum(_num_update(step), schedule.max_update)
+    span = schedule._float(schedule.max_update - schedule.warmup_steps)
+    return schedule._float(n - schedule.warmup_steps) / span
+
+
+def _span_checks(schedule: Any, xp: Any) -> list[Check]:
+    return [(schedule.max_update > schedule.warmup_steps, "`max_update` must be > `warmup_steps`")]
+
+
+class PolyScheduler(Schedule):
+    """``final_lr + (base_lr - final_lr) * (1 - (n - W) / (max_update - W)) ** pwr``, n = num_update,
+    W = warmup_steps; holds ``final_lr`` past ``max_update``.
+
+    Reference: ``mxnet.lr_scheduler.PolyScheduler``.
+
+    Args:
+      max_update: the update at which ``final_lr`` is reached (> ``warmup_steps``).
+      base_lr: the rate after warmup (>= 0).
+      pwr: the power (>= 0).
+      final_lr: the final rate (>= 0).
+      warmup_steps, warmup_begin_lr, warmup_mode: MXNet's warmup (see the module docstring).
+    """
+
+    reference = "mxnet.lr_scheduler.PolyScheduler"
+    max_update: Any = leaf(Kind.INT, _UPDATES)
+    base_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.01)
+    pwr: Any = leaf(Kind.FLOAT, _POWER, default=2.0)
+    final_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
+    warmup_steps: Any = leaf(Kind.INT, _SMALL_WARMUP, default=0)
+    warmup_begin_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
+    warmup_mode: str = static(default="linear", choices=WARMUP_MODES)
+
+    def _checks(self, xp: Any) -> list[Check]:
+        return _span_checks(self, xp) + _warmup_checks(self, xp)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        final = self._float(self.final_lr)
+        remaining = 1 - _annealed(self, step)
+        return _with_warmup(self, step, final + (self.base_lr - final) * jnp.power(remaining, self._float(self.pwr)))
+
+
+class CosineScheduler(Schedule):
+    """``final_lr + (base_lr - final_lr) * (1 + cos(pi * (n - W) / (max_update - W))) / 2``,
+    n = num_update, W = warmup_steps; holds ``final_lr`` past ``max_update``.
+
+    Reference: ``mxnet.lr_scheduler.CosineScheduler``.
+
+    Args:
+      max_update: the update at which ``final_lr`` is reached (> ``warmup_steps``).
+      base_lr: the rate after warmup (>= 0).
+      final_lr: the final rate (>= 0).
+      warmup_steps, warmup_begin_lr, warmup_mode: MXNet's warmup (see the module docstring).
+    """
+
+    reference = "mxnet.lr_scheduler.CosineScheduler"
+    max_update: Any = leaf(Kind.INT, _UPDATES)
+    base_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.01)
+    final_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
+    warmup_steps: Any = leaf(Kind.INT, _SMALL_WARMUP, default=0)
+    warmup_begin_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
+    warmup_mode: str = static(default="linear", choices=WARMUP_MODES)
+
+    def _checks(self, xp: Any) -> list[Check]:
+        return _span_checks(self, xp) + _warmup_checks(self, xp)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        final = self._float(self.final_lr)
+        return _with_warmup(self, step, final + (self.base_lr - final) * cosine_annealing(_annealed(self, step)))
+
+
+class SquareRootScheduler(Schedule):
+    """``lr * (step + 1) ** -0.5``: d2l's square-root scheduler, called there with a 0-based count.
+
+    Reference: d2l.ai, "Learning Rate Scheduling" (``SquareRootScheduler``).
+
+    Args:
+      lr: the rate at step 0 (>= 0).
+    """
+
+    reference = "d2l.SquareRootScheduler"
+    lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.1)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        return self.lr * jnp.power(self._float(step + 1), -0.5)

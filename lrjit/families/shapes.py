@@ -1,0 +1,111 @@
+"""The curve shapes the families share, each written once.
+
+Every function here is pure jax.numpy on arrays of steps; integer arithmetic is used wherever a count is
+involved (cycle index, position in a cycle, number of boundaries passed), so that values at exact
+boundaries and restarts are exact and large steps lose no precision to float rounding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+__all__ = [
+    "cos_pi",
+    "cosine_annealing",
+    "count_boundaries_below",
+    "decay_progress",
+    "geometric_cycle",
+    "linear_warmup",
+]
+
+
+def cos_pi(fraction: jax.Array) -> jax.Array:
+    """cos(pi * fraction), with ``pi`` rounded to the fraction's dtype and multiplied in it, as Keras and TF do."""
+    return jnp.cos(jnp.asarray(math.pi, dtype=fraction.dtype) * fraction)
+
+
+def cosine_annealing(fraction: jax.Array) -> jax.Array:
+    """0.5 * (1 + cos(pi * fraction)): 1 at fraction 0, 0 at fraction 1 (SGDR, Loshchilov & Hutter 2017)."""
+    return 0.5 * (1.0 + cos_pi(fraction))
+
+
+def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
+    """The number of boundaries strictly below each step: ``#{i : boundaries[i] < step}``.
+
+    A compare-and-sum over the boundary axis, which XLA fuses into the elementwise kernel; its program size
+    does not depend on the number of boundaries. For "boundaries at or below", pass ``step + 1``.
+    """
+    hits = boundaries[(None,) * step.ndim] < step[..., None]
+    return jnp.sum(hits, axis=-1, dtype=step.dtype)
+
+
+def decay_progress(step: jax.Array, period: jax.Array, staircase: jax.Array, dtype: jax.typing.DTypeLike) -> jax.Array:
+    """``step / period``, or ``floor(step / period)`` with ``staircase`` (an exact integer division)."""
+    whole = (step // period).astype(dtype)
+    return jnp.where(staircase, whole, step.astype(dtype) / period.astype(dtype))
+
+
+def linear_warmup(progress: jax.Array, total: jax.Array, start: jax.Array, end: jax.Array) -> jax.Array:
+    """start + (end - start) * progress / total: the straight line from ``start`` (at 0) to ``end``."""
+    return start + (end - start) * (progress / total)
+
+
+def geometric_cycle(
+    step: jax.Array, first_length: jax.Array, mult: jax.Array, dtype: jax.typing.DTypeLike
+) -> tuple[jax.Array, jax.Array]:
+    """The SGDR cycle of each step, for cycles of lengths ``first_length * mult**i``.
+
+    Cycle i starts at ``first_length * (mult**i - 1) / (mult - 1)`` (``first_length * i`` when mult == 1).
+
+    For ``mult == 1`` the index and the position inside the cycle are integer divisions, exact at any step.
+    Otherwise the index is estimated from the closed-form inverse ``log(1 + (s/L)(mult - 1)) / log(mult)``
+    (Keras's formula) and then corrected by comparing the step with the neighbouring cycle starts, so a step
+    that falls on a restart (up to a few ulps of the start's rounding) begins the new cycle: where Keras's
+    float log can put step 21 of ``t_mul=1.1, first_decay_steps=10`` at the end of cycle 1, this gives the
+    start of cycle 2. No loop: the cost does not depend on the number of cycles.
+
+    For ``mult < 1`` the cycles add up to ``first_length / (1 - mult)``; steps from there on have no cycle
+    and give NaN.
+
+    Args:
+      step: integer steps (any shape).
+      first_length: integer length of cycle 0 (> 0).
+      mult: float cycle-length multiplier (> 0).
+      dtype: the float dtype to compute in.
+
+    Returns:
+      ``(index, fraction)``: the cycle index (float, integral) and the position in the cycle in [0, 1).
+    """
+    # mult == 1: integer arithmetic.
+    flat_index = step // first_length
+    flat_fraction = (step - flat_index * first_length).astype(dtype) / first_length.astype(dtype)
+
+    # mult != 1: geometric; a safe multiplier keeps the unused branch (and its gradient) finite.
+    geometric = mult != 1
+    m = jnp.where(geometric, mult, jnp.asarray(2, mult.dtype)).astype(dtype)
+    s = step.astype(dtype)
+    length = first_length.astype(dtype)
+    estimate = jnp.floor(jnp.log1p(s / length * (m - 1)) / jnp.log(m))
+
+    def start(i: jax.Array) -> jax.Array:
+        return length * ((jnp.power(m, i) - 1) / (m - 1))
+
+    # A step within a few ulps of a start is at that start: the start's own rounding must not move it.
+    eps = jnp.finfo(dtype).eps
+
+    def reached(i: jax.Array) -> jax.Array:
+        b = start(i)
+        return s >= b - 8 * eps * b
+
+    index = estimate + reached(estimate + 1).astype(dtype) - (~reached(estimate)).astype(dtype)
+    begin = start(index)
+    fraction = jnp.clip((s - begin) / (length * jnp.power(m, index)), 0, 1)
+    horizon_ok = (m > 1) | (s < length / (1 - m))
+    fraction = jnp.where(horizon_ok, fraction, jnp.nan)
+
+    index = jnp.where(geometric, index, flat_index.astype(dtype))
+    fraction = jnp.where(geometric, fraction, flat_fraction)
+    return index, fraction

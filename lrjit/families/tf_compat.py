@@ -1,0 +1,129 @@
+"""The ``tf.compat.v1.train`` decays that Keras 3 dropped, as classes with Keras-style argument names.
+
+``natural_exp_decay``, ``linear_cosine_decay`` and ``noisy_linear_cosine_decay`` (Bello et al. 2017,
+"Neural Optimizer Search with Reinforcement Learning"), computed in TF's operation order. TF's noisy
+variant draws an unseeded sample per call; here the noise is a pure function of (``key``, step).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from lrjit.core.fields import FINITE, NONNEG, POSITIVE_INT, Domain, Kind, leaf
+from lrjit.core.schedule import Schedule
+from lrjit.families.shapes import cosine_annealing, decay_progress
+
+__all__ = ["NaturalExpDecay", "LinearCosineDecay", "NoisyLinearCosineDecay"]
+
+_PERIODS = Domain("a finite float", FINITE.predicate, lambda rng: float(rng.choice([0.5, 1.0, 2.5])))
+_BETA = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.0, 0.01)))
+_ALPHA = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.0, 0.2)))
+
+
+class NaturalExpDecay(Schedule):
+    """``initial_learning_rate * exp(-decay_rate * step / decay_steps)``; ``staircase`` floors the ratio.
+
+    Computed as TF does, as an exponential decay with rate ``exp(-decay_rate)``:
+    ``initial_learning_rate * exp(-decay_rate) ** (step / decay_steps)``. This is the survey's
+    "exponential decay lr * exp(-gamma * epoch)" with ``decay_steps`` = steps per epoch.
+    Reference: ``tf.compat.v1.train.natural_exp_decay``.
+
+    Args:
+      initial_learning_rate: the rate at step 0 (>= 0).
+      decay_steps: the period of the exponent (>= 1).
+      decay_rate: gamma, the exponent per period (>= 0).
+      staircase: decay in whole periods.
+    """
+
+    reference = "tf.compat.v1.train.natural_exp_decay"
+    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
+    decay_rate: Any = leaf(Kind.FLOAT, NONNEG)
+    staircase: Any = leaf(Kind.BOOL, default=False)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        rate = jnp.exp(-self._float(self.decay_rate))
+        return self.initial_learning_rate * jnp.power(rate, decay_progress(step, self.decay_steps, self.staircase, self.dtype))
+
+
+def _linear_cosine(schedule: Any, step: jax.Array, linear_offset: Any = 0.0) -> jax.Array:
+    """TF's linear-cosine body; ``linear_offset`` is the noise added to the linear term."""
+    d = schedule._float(schedule.decay_steps)
+    s = schedule._float(jnp.minimum(step, schedule.decay_steps))
+    linear = (d - s) / d + linear_offset
+    fraction = 2.0 * schedule._float(schedule.num_periods) * (s / d)
+    cosine = cosine_annealing(fraction)
+    decayed = (schedule._float(schedule.alpha) + linear) * cosine + schedule._float(schedule.beta)
+    return schedule.initial_learning_rate * decayed
+
+
+class LinearCosineDecay(Schedule):
+    """``initial_learning_rate * ((alpha + linear) * cosine + beta)`` with, for ``s = min(step, D)``,
+    ``linear = (D - s) / D`` and ``cosine = 0.5 * (1 + cos(2 * pi * num_periods * s / D))``.
+
+    Holds at ``initial_learning_rate * (alpha * cosine(D) + beta)`` past ``decay_steps``.
+    Reference: ``tf.compat.v1.train.linear_cosine_decay``.
+
+    Args:
+      initial_learning_rate: the scale (>= 0).
+      decay_steps: D, the decay length (>= 1).
+      num_periods: cosine periods over the decay.
+      alpha: added to the linear term (>= 0).
+      beta: the floor added at the end (>= 0).
+    """
+
+    reference = "tf.compat.v1.train.linear_cosine_decay"
+    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
+    num_periods: Any = leaf(Kind.FLOAT, _PERIODS, default=0.5)
+    alpha: Any = leaf(Kind.FLOAT, _ALPHA, default=0.0)
+    beta: Any = leaf(Kind.FLOAT, _BETA, default=0.001)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        return _linear_cosine(self, step)
+
+
+class NoisyLinearCosineDecay(Schedule):
+    """:class:`LinearCosineDecay` with Gaussian noise on the linear term.
+
+    ``linear -> linear + eps``, ``eps ~ N(0, initial_variance / (1 + s) ** variance_decay)`` with
+    ``s = min(step, decay_steps)`` (TF's law). The noise is a pure function of (``key``, step): the
+    standard normal is drawn from ``fold_in(key, step)``, so a step has the same value in any batch,
+    order, shape or device, and the curve is reproducible. Different keys give independent curves.
+    Reference: ``tf.compat.v1.train.noisy_linear_cosine_decay``.
+
+    Args:
+      initial_learning_rate: the scale (>= 0).
+      decay_steps: D, the decay length (>= 1).
+      initial_variance: the noise variance at step 0 (>= 0).
+      variance_decay: the decay exponent of the variance (>= 0).
+      num_periods, alpha, beta: as :class:`LinearCosineDecay`.
+      key: a PRNG key (``jax.random.key(seed)``) or an int seed; a leaf, so configs can differ in it.
+    """
+
+    reference = "tf.compat.v1.train.noisy_linear_cosine_decay"
+    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
+    initial_variance: Any = leaf(Kind.FLOAT, NONNEG, default=1.0)
+    variance_decay: Any = leaf(Kind.FLOAT, NONNEG, default=0.55)
+    num_periods: Any = leaf(Kind.FLOAT, _PERIODS, default=0.5)
+    alpha: Any = leaf(Kind.FLOAT, _ALPHA, default=0.0)
+    beta: Any = leaf(Kind.FLOAT, _BETA, default=0.001)
+    key: Any = leaf(Kind.KEY, default=0)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        s = self._float(jnp.minimum(step, self.decay_steps))
+        variance = self._float(self.initial_variance) / jnp.power(1.0 + s, self._float(self.variance_decay))
+        return _linear_cosine(self, step, jnp.sqrt(variance) * self.standard_normal(step))
+
+    def standard_normal(self, step: jax.Array) -> jax.Array:
+        """The N(0, 1) draw at each step: ``normal(fold_in(key, step))``, elementwise over any shape."""
+        flat = jnp.ravel(step)
+        draws = jax.vmap(lambda t: jax.random.normal(jax.random.fold_in(self.key, t), dtype=self.dtype))(flat)
+        return draws.reshape(jnp.shape(step))
+
+
+
