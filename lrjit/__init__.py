@@ -16,8 +16,8 @@ from lrjit.core import (
     checked_call,
     combine,
     curves,
-    registry,
     partition,
+    registry,
     stack,
     unstack,
 )

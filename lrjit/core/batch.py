@@ -19,7 +19,7 @@ from lrjit.core.fields import default_int_dtype, is_traced
 from lrjit.core.schedule import Schedule
 from lrjit.core.steps import as_step_array
 
-__all__ = ["stack", "unstack", "batch_size", "curves", "partition", "combine", "is_float_leaf"]
+__all__ = ["batch_size", "combine", "curves", "is_float_leaf", "partition", "stack", "unstack"]
 
 
 def _base_ndims(tree: Any) -> list[int]:
@@ -60,12 +60,14 @@ def batch_size(schedule: Schedule) -> int | None:
     if any(d < 0 for d in _batch_dims(schedule)):
         raise ValueError(f"a leaf of {type(schedule).__name__} has fewer dimensions than one config needs")
     if len(sizes) > 1:
-        raise ValueError(f"batched leaves of {type(schedule).__name__} disagree on the batch size: {sorted(sizes)}")
+        raise ValueError(
+            f"batched leaves of {type(schedule).__name__} disagree on the batch size: {sorted(sizes)}"
+        )
     return sizes.pop() if sizes else None
 
 
 def _in_axes(schedule: Schedule) -> Schedule:
-    leaves, treedef = jax.tree_util.tree_flatten(schedule)
+    treedef = jax.tree_util.tree_structure(schedule)
     return jax.tree_util.tree_unflatten(treedef, [0 if d == 1 else None for d in _batch_dims(schedule)])
 
 
@@ -152,7 +154,9 @@ def unstack(schedule: Schedule) -> list[Schedule]:
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
     dims = _batch_dims(schedule)
     return [
-        jax.tree_util.tree_unflatten(treedef, [x[i] if d == 1 else x for x, d in zip(leaves, dims, strict=True)])
+        jax.tree_util.tree_unflatten(
+            treedef, [x[i] if d == 1 else x for x, d in zip(leaves, dims, strict=True)]
+        )
         for i in range(k)
     ]
 
@@ -216,5 +220,7 @@ def combine(*trees: Any) -> Any:
     """Merges trees from :func:`partition`: the first non-None leaf at each position wins."""
     flat = [jax.tree_util.tree_flatten(t, is_leaf=lambda x: x is None) for t in trees]
     treedef = flat[0][1]
-    merged = [next((x for x in col if x is not None), None) for col in zip(*(f[0] for f in flat), strict=True)]
+    merged = [
+        next((x for x in col if x is not None), None) for col in zip(*(f[0] for f in flat), strict=True)
+    ]
     return jax.tree_util.tree_unflatten(treedef, merged)

@@ -23,11 +23,11 @@ __all__ = [
     "Domain",
     "FieldSpec",
     "Kind",
-    "leaf",
-    "static",
-    "is_traced",
     "default_float_dtype",
     "default_int_dtype",
+    "is_traced",
+    "leaf",
+    "static",
 ]
 
 _SPEC_KEY = "lrjit"
@@ -120,7 +120,10 @@ UNIT = Domain("a float in [0, 1]", lambda x, xp: (x >= 0) & (x <= 1), _uniform(0
 DECAY_RATE = Domain("a finite float > 0", lambda x, xp: xp.isfinite(x) & (x > 0), _uniform(0.05, 0.99))
 POSITIVE_INT = Domain("an integer >= 1", lambda x, xp: x >= 1, _int_range(1, 2000))
 NONNEG_INT = Domain("an integer >= 0", lambda x, xp: x >= 0, _int_range(0, 500))
-ANY = Domain("any value", lambda x, xp: xp.ones(xp.shape(x), dtype=bool), lambda rng: bool(rng.integers(0, 2)))
+POWER = Domain("a finite float >= 0", NONNEG.predicate, _uniform(0.5, 3.0))
+BOOLEAN = Domain(
+    "a bool", lambda x, xp: xp.ones(xp.shape(x), dtype=bool), lambda rng: bool(rng.integers(0, 2))
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,9 +171,7 @@ def convert_leaf(owner: str, name: str, kind: Kind, value: Any) -> Any:
     traced = is_traced(value) or isinstance(value, jax.Array)
     xp = jnp if traced else np
     arr = value if traced else np.asarray(value)
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-    ):
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
         raise TypeError(f"{owner}: `{name}` must be numeric, got {value!r}")
     if arr.ndim != kind.base_ndim and kind.base_ndim == 1 and arr.ndim == 0:
         raise ValueError(f"{owner}: `{name}` must be a 1-D sequence, got a scalar {value!r}")
@@ -197,7 +198,9 @@ def convert_leaf(owner: str, name: str, kind: Kind, value: Any) -> Any:
     if not traced:
         info = np.iinfo(int_dtype)
         if arr.size and (np.min(arr) < info.min or np.max(arr) > info.max):
-            raise ValueError(f"{owner}: `{name}` must fit in {int_dtype} (enable x64 for larger), got {_fmt(arr)}")
+            raise ValueError(
+                f"{owner}: `{name}` must fit in {int_dtype} (enable x64 for larger), got {_fmt(arr)}"
+            )
     return xp.asarray(arr, dtype=int_dtype)
 
 
@@ -209,4 +212,6 @@ def _convert_key(owner: str, name: str, value: Any) -> jax.Array:
         return arr
     if arr.dtype == jnp.uint32 and arr.shape[-1:] == (2,):
         return jax.random.wrap_key_data(arr)
-    raise TypeError(f"{owner}: `{name}` must be a PRNG key (jax.random.key(seed)) or an int seed, got {value!r}")
+    raise TypeError(
+        f"{owner}: `{name}` must be a PRNG key (jax.random.key(seed)) or an int seed, got {value!r}"
+    )

@@ -21,7 +21,7 @@ from jax.experimental import checkify
 from lrjit.core.fields import FieldSpec, Kind, convert_leaf, field_spec, is_traced
 from lrjit.core.steps import as_step_array
 
-__all__ = ["Schedule", "Check", "registry"]
+__all__ = ["Check", "Schedule", "registry"]
 
 _FAMILIES: dict[str, type[Schedule]] = {}
 
@@ -184,6 +184,38 @@ class Schedule:
     def _float(self, value: Any) -> jax.Array:
         """``value`` (a leaf or an integer step array) in the schedule's compute dtype."""
         return jnp.asarray(value).astype(self.dtype)
+
+    # ------------------------------------------------------------------------------- sampling
+    @classmethod
+    def sample(cls, rng: np.random.Generator, **fixed: Any) -> Schedule:
+        """A random valid config: each leaf drawn from its domain, cross-field rules met by redrawing.
+
+        Args:
+          rng: a NumPy generator.
+          **fixed: fields to hold at given values (static fields keep their defaults unless given;
+            optional leaves are drawn as present unless given, e.g. ``warmup_target=None``).
+        """
+        last: Exception | None = None
+        for _ in range(200):
+            kwargs = dict(cls._sample_fields(rng))
+            kwargs.update(fixed)
+            try:
+                return cls(**kwargs)
+            except ValueError as e:  # a cross-field rule: draw again
+                last = e
+        raise RuntimeError(f"{cls.__name__}.sample found no valid config: {last}")
+
+    @classmethod
+    def _sample_fields(cls, rng: np.random.Generator) -> dict[str, Any]:
+        """Draws every scalar leaf from its domain; families with vector leaves extend this."""
+        out: dict[str, Any] = {}
+        for name in cls._leaf_names:
+            spec = cls._specs[name]
+            if spec.kind is Kind.KEY:
+                out[name] = int(rng.integers(0, 2**31 - 1))
+            elif spec.domain is not None and spec.kind is not None and spec.kind.base_ndim == 0:
+                out[name] = spec.domain.sample(rng)
+        return out
 
     # ------------------------------------------------------------------------- repr, eq, hash
     def config(self) -> dict[str, Any]:

@@ -14,7 +14,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core.fields import NONNEG, NONNEG_INT, POSITIVE, POSITIVE_INT, UNIT, Domain, Kind, leaf
+from lrjit.core.fields import (
+    BOOLEAN,
+    DECAY_RATE,
+    NONNEG,
+    NONNEG_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    POWER,
+    UNIT,
+    Domain,
+    Kind,
+    leaf,
+)
 from lrjit.core.schedule import Check, Schedule
 from lrjit.families.shapes import (
     cos_pi,
@@ -55,8 +67,8 @@ class ExponentialDecay(Schedule):
     reference = "keras.optimizers.schedules.ExponentialDecay"
     initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
     decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    decay_rate: Any = leaf(Kind.FLOAT, POSITIVE)
-    staircase: Any = leaf(Kind.BOOL, default=False)
+    decay_rate: Any = leaf(Kind.FLOAT, DECAY_RATE)
+    staircase: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         p = decay_progress(step, self.decay_steps, self.staircase, self.dtype)
@@ -80,7 +92,7 @@ class InverseTimeDecay(Schedule):
     initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
     decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
     decay_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    staircase: Any = leaf(Kind.BOOL, default=False)
+    staircase: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         p = decay_progress(step, self.decay_steps, self.staircase, self.dtype)
@@ -118,6 +130,12 @@ class PiecewiseConstantDecay(Schedule):
         b = self.boundaries
         return [(b[..., 1:] > b[..., :-1], "`boundaries` must be strictly increasing")]
 
+    @classmethod
+    def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
+        n = int(rng.integers(1, 8)) if n is None else n
+        boundaries = np.sort(rng.choice(np.arange(1, 20 * n + 1), size=n, replace=False))
+        return {"boundaries": boundaries.tolist(), "values": [NONNEG.sample(rng) for _ in range(n + 1)]}
+
     def _evaluate(self, step: jax.Array) -> jax.Array:
         return jnp.take(self.values, count_boundaries_below(step, self.boundaries), mode="clip")
 
@@ -143,8 +161,8 @@ class PolynomialDecay(Schedule):
     initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
     decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
     end_learning_rate: Any = leaf(Kind.FLOAT, NONNEG, default=0.0001)
-    power: Any = leaf(Kind.FLOAT, NONNEG, default=1.0)
-    cycle: Any = leaf(Kind.BOOL, default=False)
+    power: Any = leaf(Kind.FLOAT, POWER, default=1.0)
+    cycle: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         d = self.decay_steps

@@ -15,24 +15,26 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from lrjit.core.fields import NONNEG, NONNEG_INT, POSITIVE_INT, Domain, Kind, leaf, static
+from lrjit.core.fields import NONNEG, NONNEG_INT, POSITIVE_INT, POWER, Domain, Kind, leaf, static
 from lrjit.core.schedule import Check, Schedule
 from lrjit.families.shapes import cosine_annealing, count_boundaries_below, linear_warmup
 
 __all__ = [
+    "CosineScheduler",
     "FactorScheduler",
     "MultiFactorScheduler",
     "PolyScheduler",
-    "CosineScheduler",
     "SquareRootScheduler",
 ]
 
 WARMUP_MODES = ("linear", "constant")
-_FACTOR = Domain("a float in [0, 1]", lambda x, xp: (x >= 0) & (x <= 1), lambda rng: float(rng.uniform(0.1, 1.0)))
+_FACTOR = Domain(
+    "a float in [0, 1]", lambda x, xp: (x >= 0) & (x <= 1), lambda rng: float(rng.uniform(0.1, 1.0))
+)
 _SMALL_WARMUP = Domain("an integer >= 0", NONNEG_INT.predicate, lambda rng: int(rng.integers(0, 50)))
 _BEGIN = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.0, 1e-3)))
-_POWER = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.5, 3.0)))
 _UPDATES = Domain("an integer >= 1", POSITIVE_INT.predicate, lambda rng: int(rng.integers(60, 2000)))
 
 
@@ -46,7 +48,9 @@ def _with_warmup(schedule: Any, step: jax.Array, after: jax.Array) -> jax.Array:
     begin = schedule._float(schedule.warmup_begin_lr)
     if schedule.warmup_mode == "linear":
         w = schedule.warmup_steps
-        warm = linear_warmup(schedule._float(n), schedule._float(jnp.maximum(w, 1)), begin, schedule._float(schedule.base_lr))
+        warm = linear_warmup(
+            schedule._float(n), schedule._float(jnp.maximum(w, 1)), begin, schedule._float(schedule.base_lr)
+        )
     else:
         warm = jnp.broadcast_to(begin, n.shape)
     return jnp.where(n < schedule.warmup_steps, warm, after)
@@ -85,7 +89,10 @@ class FactorScheduler(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = (_num_update(step) - 1) // self.step
-        decayed = jnp.maximum(self.base_lr * jnp.power(self._float(self.factor), self._float(decays)), self._float(self.stop_factor_lr))
+        decayed = jnp.maximum(
+            self.base_lr * jnp.power(self._float(self.factor), self._float(decays)),
+            self._float(self.stop_factor_lr),
+        )
         return _with_warmup(self, step, jnp.where(decays == 0, self.base_lr, decayed))
 
 
@@ -116,11 +123,19 @@ class MultiFactorScheduler(Schedule):
 
     def _checks(self, xp: Any) -> list[Check]:
         s = self.step
-        return [(s[..., 1:] > s[..., :-1], "`step` must be strictly increasing")] + _warmup_checks(self, xp)
+        return [(s[..., 1:] > s[..., :-1], "`step` must be strictly increasing"), *_warmup_checks(self, xp)]
+
+    @classmethod
+    def _sample_fields(cls, rng: np.random.Generator, n: int = 3) -> dict[str, Any]:
+        fields = super()._sample_fields(rng)
+        fields["step"] = np.sort(rng.choice(np.arange(1, 30 * n + 1), size=n, replace=False)).tolist()
+        return fields
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = count_boundaries_below(_num_update(step), self.step)
-        return _with_warmup(self, step, self.base_lr * jnp.power(self._float(self.factor), self._float(decays)))
+        return _with_warmup(
+            self, step, self.base_lr * jnp.power(self._float(self.factor), self._float(decays))
+        )
 
 
 def _annealed(schedule: Any, step: jax.Array) -> jax.Array:
@@ -151,7 +166,7 @@ class PolyScheduler(Schedule):
     reference = "mxnet.lr_scheduler.PolyScheduler"
     max_update: Any = leaf(Kind.INT, _UPDATES)
     base_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.01)
-    pwr: Any = leaf(Kind.FLOAT, _POWER, default=2.0)
+    pwr: Any = leaf(Kind.FLOAT, POWER, default=2.0)
     final_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
     warmup_steps: Any = leaf(Kind.INT, _SMALL_WARMUP, default=0)
     warmup_begin_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
@@ -163,7 +178,9 @@ class PolyScheduler(Schedule):
     def _evaluate(self, step: jax.Array) -> jax.Array:
         final = self._float(self.final_lr)
         remaining = 1 - _annealed(self, step)
-        return _with_warmup(self, step, final + (self.base_lr - final) * jnp.power(remaining, self._float(self.pwr)))
+        return _with_warmup(
+            self, step, final + (self.base_lr - final) * jnp.power(remaining, self._float(self.pwr))
+        )
 
 
 class CosineScheduler(Schedule):
@@ -192,7 +209,9 @@ class CosineScheduler(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         final = self._float(self.final_lr)
-        return _with_warmup(self, step, final + (self.base_lr - final) * cosine_annealing(_annealed(self, step)))
+        return _with_warmup(
+            self, step, final + (self.base_lr - final) * cosine_annealing(_annealed(self, step))
+        )
 
 
 class SquareRootScheduler(Schedule):

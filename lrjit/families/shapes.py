@@ -23,7 +23,7 @@ __all__ = [
 
 
 def cos_pi(fraction: jax.Array) -> jax.Array:
-    """cos(pi * fraction), with ``pi`` rounded to the fraction's dtype and multiplied in it, as Keras and TF do."""
+    """cos(pi * fraction); ``pi`` is rounded to the fraction's dtype and multiplied in it, as in Keras/TF."""
     return jnp.cos(jnp.asarray(math.pi, dtype=fraction.dtype) * fraction)
 
 
@@ -42,7 +42,9 @@ def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
     return jnp.sum(hits, axis=-1, dtype=step.dtype)
 
 
-def decay_progress(step: jax.Array, period: jax.Array, staircase: jax.Array, dtype: jax.typing.DTypeLike) -> jax.Array:
+def decay_progress(
+    step: jax.Array, period: jax.Array, staircase: jax.Array, dtype: jax.typing.DTypeLike
+) -> jax.Array:
     """``step / period``, or ``floor(step / period)`` with ``staircase`` (an exact integer division)."""
     whole = (step // period).astype(dtype)
     return jnp.where(staircase, whole, step.astype(dtype) / period.astype(dtype))

@@ -12,14 +12,15 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from lrjit.core.fields import FINITE, NONNEG, POSITIVE_INT, Domain, Kind, leaf
+from lrjit.core.fields import BOOLEAN, DECAY_RATE, FINITE, NONNEG, POSITIVE_INT, Domain, Kind, leaf
 from lrjit.core.schedule import Schedule
 from lrjit.families.shapes import cosine_annealing, decay_progress
 
-__all__ = ["NaturalExpDecay", "LinearCosineDecay", "NoisyLinearCosineDecay"]
+__all__ = ["LinearCosineDecay", "NaturalExpDecay", "NoisyLinearCosineDecay"]
 
 _PERIODS = Domain("a finite float", FINITE.predicate, lambda rng: float(rng.choice([0.5, 1.0, 2.5])))
 _BETA = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.0, 0.01)))
+_VARIANCE_DECAY = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.3, 1.0)))
 _ALPHA = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.0, 0.2)))
 
 
@@ -41,12 +42,14 @@ class NaturalExpDecay(Schedule):
     reference = "tf.compat.v1.train.natural_exp_decay"
     initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
     decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    decay_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    staircase: Any = leaf(Kind.BOOL, default=False)
+    decay_rate: Any = leaf(Kind.FLOAT, DECAY_RATE)
+    staircase: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         rate = jnp.exp(-self._float(self.decay_rate))
-        return self.initial_learning_rate * jnp.power(rate, decay_progress(step, self.decay_steps, self.staircase, self.dtype))
+        return self.initial_learning_rate * jnp.power(
+            rate, decay_progress(step, self.decay_steps, self.staircase, self.dtype)
+        )
 
 
 def _linear_cosine(schedule: Any, step: jax.Array, linear_offset: Any = 0.0) -> jax.Array:
@@ -108,7 +111,7 @@ class NoisyLinearCosineDecay(Schedule):
     initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
     decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
     initial_variance: Any = leaf(Kind.FLOAT, NONNEG, default=1.0)
-    variance_decay: Any = leaf(Kind.FLOAT, NONNEG, default=0.55)
+    variance_decay: Any = leaf(Kind.FLOAT, _VARIANCE_DECAY, default=0.55)
     num_periods: Any = leaf(Kind.FLOAT, _PERIODS, default=0.5)
     alpha: Any = leaf(Kind.FLOAT, _ALPHA, default=0.0)
     beta: Any = leaf(Kind.FLOAT, _BETA, default=0.001)
@@ -124,6 +127,3 @@ class NoisyLinearCosineDecay(Schedule):
         flat = jnp.ravel(step)
         draws = jax.vmap(lambda t: jax.random.normal(jax.random.fold_in(self.key, t), dtype=self.dtype))(flat)
         return draws.reshape(jnp.shape(step))
-
-
-
