@@ -117,7 +117,7 @@ class MultiFactorScheduler(Schedule):
     warmup_mode: str = static(default="linear", choices=WARMUP_MODES)
 
     def __post_init__(self) -> None:
-        if jnp.shape(self.step)[-1:] == (0,):
+        if np.shape(self.step)[-1:] == (0,):
             raise ValueError("MultiFactorScheduler: `step` must have at least one entry")
         super().__post_init__()
 

@@ -1,0 +1,79 @@
+"""The demo: every family at a representative config, as a table and (with matplotlib) a PNG gallery.
+
+Run ``python -m lrjit.demo [--out DIR] [--steps N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+import lrjit
+from lrjit.examples import EXAMPLE_STEPS, examples
+
+
+def curve_table(curves: dict[str, np.ndarray]) -> str:
+    """A fixed-width table: family, value at step 0, peak (and its step), final value."""
+    header = f"{'family':<24} {'step 0':>11} {'peak':>11} {'at step':>8} {'final':>11}"
+    rows = [header, "-" * len(header)]
+    for name, y in curves.items():
+        rows.append(f"{name:<24} {y[0]:>11.5g} {y.max():>11.5g} {int(y.argmax()):>8d} {y[-1]:>11.5g}")
+    return "\n".join(rows)
+
+
+def write_gallery(curves: dict[str, np.ndarray], path: str) -> bool:
+    """Writes one PNG with a panel per family; returns False when matplotlib is absent."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    cols = 4
+    rows = math.ceil(len(curves) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.6 * rows), squeeze=False)
+    for ax, (name, y) in zip(axes.flat, curves.items(), strict=False):
+        ax.plot(np.arange(len(y)), y, lw=1.2)
+        ax.set_title(name, fontsize=10)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(curves) :]:
+        ax.axis("off")
+    fig.suptitle("lrjit: every family at a representative config (learning rate vs step)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lrjit.demo", description=__doc__)
+    parser.add_argument("--out", default="out", help="folder for gallery.png (default: out)")
+    parser.add_argument("--steps", type=int, default=EXAMPLE_STEPS, help="steps per curve")
+    args = parser.parse_args(argv)
+
+    scheds = examples()
+    missing = sorted(set(lrjit.registry()) - set(scheds))
+    if missing:
+        print(f"note: no example config for {', '.join(missing)}", file=sys.stderr)
+    curves = {name: np.asarray(lrjit.curves(s, args.steps)) for name, s in scheds.items()}
+    print(f"lrjit {lrjit.__version__}: {len(curves)} families, steps 0..{args.steps - 1}\n")
+    print(curve_table(curves))
+
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "gallery.png")
+    if write_gallery(curves, path):
+        print(f"\ngallery: {path}")
+    else:
+        print("\n(matplotlib not installed: no gallery; pip install 'lrjit[plot]')")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
