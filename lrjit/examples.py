@@ -5,7 +5,7 @@ from __future__ import annotations
 import lrjit
 from lrjit.core.schedule import Schedule
 
-__all__ = ["examples", "EXAMPLE_STEPS"]
+__all__ = ["EXAMPLE_STEPS", "examples"]
 
 EXAMPLE_STEPS = 10_000
 
@@ -25,7 +25,9 @@ def examples() -> dict[str, Schedule]:
         "NoisyLinearCosineDecay": lrjit.NoisyLinearCosineDecay(
             0.1, n, initial_variance=0.05, variance_decay=0.55, num_periods=4.0, key=0
         ),
-        "FactorScheduler": lrjit.FactorScheduler(2000, 0.5, base_lr=0.1, warmup_steps=500, warmup_begin_lr=0.01),
+        "FactorScheduler": lrjit.FactorScheduler(
+            2000, 0.5, base_lr=0.1, warmup_steps=500, warmup_begin_lr=0.01
+        ),
         "MultiFactorScheduler": lrjit.MultiFactorScheduler([4000, 7000, 9000], 0.3, base_lr=0.1),
         "PolyScheduler": lrjit.PolyScheduler(n, base_lr=0.1, pwr=2.0, final_lr=0.001, warmup_steps=800),
         "CosineScheduler": lrjit.CosineScheduler(n, base_lr=0.1, final_lr=0.001, warmup_steps=800),
