@@ -90,10 +90,16 @@ def geometric_cycle(
     m = jnp.where(geometric, mult, jnp.asarray(2, mult.dtype)).astype(dtype)
     s = step.astype(dtype)
     length = first_length.astype(dtype)
-    estimate = jnp.floor(jnp.log1p(s / length * (m - 1)) / jnp.log(m))
+    # log1p/expm1 of (m - 1), which is exact: no cancellation for multipliers close to 1.
+    log_m = jnp.log1p(m - 1)
+    estimate = jnp.floor(jnp.log1p(s / length * (m - 1)) / log_m)
 
     def start(i: jax.Array) -> jax.Array:
-        return length * ((jnp.power(m, i) - 1) / (m - 1))
+        # m**i - 1: pow is the more accurate for m**i >= 2 (then the subtraction loses at most a bit),
+        # expm1 near 1 where the subtraction would cancel.
+        x = i * log_m
+        grown = jnp.where(jnp.abs(x) < math.log(2), jnp.expm1(x), jnp.power(m, i) - 1)
+        return length * (grown / (m - 1))
 
     # A step within a few ulps of a start is at that start: the start's own rounding must not move it.
     eps = jnp.finfo(dtype).eps
