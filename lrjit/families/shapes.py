@@ -18,6 +18,7 @@ __all__ = [
     "count_boundaries_below",
     "decay_progress",
     "geometric_cycle",
+    "hashed_normal",
     "linear_warmup",
 ]
 
@@ -117,3 +118,39 @@ def geometric_cycle(
     index = jnp.where(geometric, index, flat_index.astype(dtype))
     fraction = jnp.where(geometric, fraction, flat_fraction)
     return index, fraction
+
+
+def _mix32(x: jax.Array) -> jax.Array:
+    """A 32-bit integer finalizer with full avalanche (Wellons' "lowbias32")."""
+    x = x ^ (x >> 16)
+    x = x * jnp.uint32(0x7FEB352D)
+    x = x ^ (x >> 15)
+    x = x * jnp.uint32(0x846CA68B)
+    return x ^ (x >> 16)
+
+
+def hashed_normal(key: jax.Array, step: jax.Array, dtype: jax.typing.DTypeLike) -> jax.Array:
+    """A standard normal draw that is a pure function of (key, step), elementwise over ``step``.
+
+    A counter-based generator: the key's words and the step are hashed into two independent 32-bit words
+    (integer multiply/xor/shift only), mapped to uniforms in (0, 1) and through Box-Muller. Unlike
+    ``jax.random``'s threefry (a loop on CPU), it is plain elementwise arithmetic, so the noise fuses into
+    the same kernel as the rest of the curve. A step's draw does not depend on the other steps evaluated,
+    their order, shape or device.
+
+    Args:
+      key: a typed PRNG key (one config).
+      step: integer steps, any shape.
+      dtype: the float dtype of the result.
+    """
+    words = jax.random.key_data(key).astype(jnp.uint32).reshape(-1)
+    h = _mix32(step.astype(jnp.uint32) * jnp.uint32(0x9E3779B9) + jnp.uint32(0x632BE5AB))
+    for i in range(words.shape[0]):  # static: 2 words for threefry keys
+        h = _mix32(h ^ words[i])
+    a = _mix32(h ^ jnp.uint32(0x85EBCA6B))
+    b = _mix32(h ^ jnp.uint32(0xC2B2AE35))
+    # 24-bit uniforms; u1 in (0, 1) so the log is finite.
+    scale = 1.0 / (1 << 24)
+    u1 = ((a >> 8).astype(dtype) + 0.5) * scale
+    u2 = (b >> 8).astype(dtype) * scale
+    return jnp.sqrt(-2 * jnp.log(u1)) * jnp.cos(jnp.asarray(2 * math.pi, dtype) * u2)

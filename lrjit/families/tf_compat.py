@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from lrjit.core.fields import BOOLEAN, DECAY_RATE, FINITE, NONNEG, POSITIVE_INT, Domain, Kind, leaf
 from lrjit.core.schedule import Schedule
-from lrjit.families.shapes import cosine_annealing, decay_progress
+from lrjit.families.shapes import cosine_annealing, decay_progress, hashed_normal
 
 __all__ = ["LinearCosineDecay", "NaturalExpDecay", "NoisyLinearCosineDecay"]
 
@@ -94,8 +94,10 @@ class NoisyLinearCosineDecay(Schedule):
 
     ``linear -> linear + eps``, ``eps ~ N(0, initial_variance / (1 + s) ** variance_decay)`` with
     ``s = min(step, decay_steps)`` (TF's law). The noise is a pure function of (``key``, step): the
-    standard normal is drawn from ``fold_in(key, step)``, so a step has the same value in any batch,
-    order, shape or device, and the curve is reproducible. Different keys give independent curves.
+    standard normal is hashed from (``key``, step), so a step has the same value in any batch,
+    order, shape or device, and the curve is reproducible. Different keys give independent curves. The
+    draw is a counter-based hash (:func:`lrjit.families.shapes.hashed_normal`), so the noise fuses into
+    the curve's kernel.
     Reference: ``tf.compat.v1.train.noisy_linear_cosine_decay``.
 
     Args:
@@ -123,7 +125,5 @@ class NoisyLinearCosineDecay(Schedule):
         return _linear_cosine(self, step, jnp.sqrt(variance) * self.standard_normal(step))
 
     def standard_normal(self, step: jax.Array) -> jax.Array:
-        """The N(0, 1) draw at each step: ``normal(fold_in(key, step))``, elementwise over any shape."""
-        flat = jnp.ravel(step)
-        draws = jax.vmap(lambda t: jax.random.normal(jax.random.fold_in(self.key, t), dtype=self.dtype))(flat)
-        return draws.reshape(jnp.shape(step))
+        """The N(0, 1) draw at each step, a pure function of (``key``, step); see ``hashed_normal``."""
+        return hashed_normal(self.key, jnp.asarray(step), self.dtype)
