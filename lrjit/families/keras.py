@@ -34,6 +34,7 @@ from lrjit.families.shapes import (
     count_boundaries_below,
     decay_progress,
     geometric_cycle,
+    whole_periods,
 )
 
 __all__ = [
@@ -167,7 +168,8 @@ class PolynomialDecay(Schedule):
     def _evaluate(self, step: jax.Array) -> jax.Array:
         d = self.decay_steps
         # ceil(step / d) as integers, with Keras's multiplier of 1 at step 0.
-        periods = jnp.maximum(step // d + (step % d != 0), 1)
+        whole = whole_periods(step, d)
+        periods = jnp.maximum(whole + (whole * d != step), 1)
         p_cycle = self._float(step) / self._float(d * periods)
         p_hold = self._float(jnp.minimum(step, d)) / self._float(d)
         p = jnp.where(self.cycle, p_cycle, p_hold)

@@ -19,7 +19,7 @@ import numpy as np
 
 from lrjit.core.fields import NONNEG, NONNEG_INT, POSITIVE_INT, POWER, Domain, Kind, leaf, static
 from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import cosine_annealing, count_boundaries_below, linear_warmup
+from lrjit.families.shapes import cosine_annealing, count_boundaries_below, linear_warmup, whole_periods
 
 __all__ = [
     "CosineScheduler",
@@ -88,7 +88,7 @@ class FactorScheduler(Schedule):
         return _warmup_checks(self, xp)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        decays = (_num_update(step) - 1) // self.step
+        decays = whole_periods(_num_update(step) - 1, self.step)
         decayed = jnp.maximum(
             self.base_lr * jnp.power(self._float(self.factor), self._float(decays)),
             self._float(self.stop_factor_lr),

@@ -11,6 +11,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 __all__ = [
     "cos_pi",
@@ -20,6 +21,7 @@ __all__ = [
     "geometric_cycle",
     "hashed_normal",
     "linear_warmup",
+    "whole_periods",
 ]
 
 
@@ -43,11 +45,19 @@ def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
     return jnp.sum(hits, axis=-1, dtype=step.dtype)
 
 
+def whole_periods(step: jax.Array, period: jax.Array) -> jax.Array:
+    """``floor(step / period)`` for steps >= 0 and periods >= 1, as one truncating integer division.
+
+    (``//`` would add the sign fix-ups of a floor division, which valid input never needs.)
+    """
+    return lax.div(step, jnp.asarray(period, step.dtype))
+
+
 def decay_progress(
     step: jax.Array, period: jax.Array, staircase: jax.Array, dtype: jax.typing.DTypeLike
 ) -> jax.Array:
     """``step / period``, or ``floor(step / period)`` with ``staircase`` (an exact integer division)."""
-    whole = (step // period).astype(dtype)
+    whole = whole_periods(step, period).astype(dtype)
     return jnp.where(staircase, whole, step.astype(dtype) / period.astype(dtype))
 
 
@@ -83,7 +93,7 @@ def geometric_cycle(
       ``(index, fraction)``: the cycle index (float, integral) and the position in the cycle in [0, 1).
     """
     # mult == 1: integer arithmetic.
-    flat_index = step // first_length
+    flat_index = whole_periods(step, first_length)
     flat_fraction = (step - flat_index * first_length).astype(dtype) / first_length.astype(dtype)
 
     # mult != 1: geometric; a safe multiplier keeps the unused branch (and its gradient) finite.
@@ -91,27 +101,30 @@ def geometric_cycle(
     m = jnp.where(geometric, mult, jnp.asarray(2, mult.dtype)).astype(dtype)
     s = step.astype(dtype)
     length = first_length.astype(dtype)
-    # log1p/expm1 of (m - 1), which is exact: no cancellation for multipliers close to 1.
-    log_m = jnp.log1p(m - 1)
-    estimate = jnp.floor(jnp.log1p(s / length * (m - 1)) / log_m)
+    growth = m - 1  # exact for the multipliers one uses, so log1p/expm1 of it do not cancel
+    log_m = jnp.log1p(growth)
+    estimate = jnp.floor(jnp.log1p(s / length * growth) / log_m)
 
-    def start(i: jax.Array) -> jax.Array:
-        # m**i - 1: pow is the more accurate for m**i >= 2 (then the subtraction loses at most a bit),
-        # expm1 near 1 where the subtraction would cancel.
-        x = i * log_m
-        grown = jnp.where(jnp.abs(x) < math.log(2), jnp.expm1(x), jnp.power(m, i) - 1)
-        return length * (grown / (m - 1))
+    # g(i) = m**i - 1 at the estimate: expm1 where m**i is near 1 (the subtraction would cancel), pow
+    # elsewhere (more accurate there). Its neighbours follow by exact-sign recurrences, so a step costs one
+    # transcendental of each kind whatever the correction.
+    x = estimate * log_m
+    g = jnp.where(jnp.abs(x) < math.log(2), jnp.expm1(x), jnp.power(m, estimate) - 1)
+    g_next = m * g + growth  # m**(i+1) - 1
+    g_prev = (g - growth) / m  # m**(i-1) - 1
 
     # A step within a few ulps of a start is at that start: the start's own rounding must not move it.
-    eps = jnp.finfo(dtype).eps
+    slack = 1 - 8 * jnp.finfo(dtype).eps
 
-    def reached(i: jax.Array) -> jax.Array:
-        b = start(i)
-        return s >= b - 8 * eps * b
+    def reached(g_i: jax.Array) -> jax.Array:
+        return s >= length * (g_i / growth) * slack
 
-    index = estimate + reached(estimate + 1).astype(dtype) - (~reached(estimate)).astype(dtype)
-    begin = start(index)
-    fraction = jnp.clip((s - begin) / (length * jnp.power(m, index)), 0, 1)
+    up = reached(g_next)
+    down = ~reached(g)
+    index = estimate + up.astype(dtype) - down.astype(dtype)
+    g_index = jnp.where(up, g_next, jnp.where(down, g_prev, g))
+    begin = length * (g_index / growth)
+    fraction = jnp.clip((s - begin) / (length * (g_index + 1)), 0, 1)
     horizon_ok = (m > 1) | (s < length / (1 - m))
     fraction = jnp.where(horizon_ok, fraction, jnp.nan)
 
