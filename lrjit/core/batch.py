@@ -44,7 +44,7 @@ def _base_ndims(tree: Any) -> list[int]:
 
 def _batch_dims(schedule: Schedule) -> list[int]:
     leaves = jax.tree_util.tree_leaves(schedule)
-    return [jnp.ndim(x) - base for x, base in zip(leaves, _base_ndims(schedule), strict=True)]
+    return [np.ndim(x) - base for x, base in zip(leaves, _base_ndims(schedule), strict=True)]
 
 
 def batch_size(schedule: Schedule) -> int | None:
@@ -54,15 +54,15 @@ def batch_size(schedule: Schedule) -> int | None:
       ValueError: if leaves disagree on K or have more than one batch axis.
     """
     leaves = jax.tree_util.tree_leaves(schedule)
-    sizes = {jnp.shape(x)[0] for x, d in zip(leaves, _batch_dims(schedule), strict=True) if d == 1}
-    if any(d > 1 for d in _batch_dims(schedule)):
+    dims = _batch_dims(schedule)
+    if any(d > 1 for d in dims):
         raise ValueError("schedules support one batch axis; reshape nested batches to [K]")
-    if any(d < 0 for d in _batch_dims(schedule)):
+    if any(d < 0 for d in dims):
         raise ValueError(f"a leaf of {type(schedule).__name__} has fewer dimensions than one config needs")
+    sizes = {np.shape(x)[0] for x, d in zip(leaves, dims, strict=True) if d == 1}
     if len(sizes) > 1:
-        raise ValueError(
-            f"batched leaves of {type(schedule).__name__} disagree on the batch size: {sorted(sizes)}"
-        )
+        name = type(schedule).__name__
+        raise ValueError(f"batched leaves of {name} disagree on the batch size: {sorted(sizes)}")
     return sizes.pop() if sizes else None
 
 
@@ -137,8 +137,8 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
             d = _first_difference(x, y, sub)
             if d:
                 return d
-        elif x is not None and (jnp.shape(x) != jnp.shape(y) or jnp.result_type(x) != jnp.result_type(y)):
-            return f"{sub}: shape {jnp.shape(x)} {jnp.result_type(x)} vs {jnp.shape(y)} {jnp.result_type(y)}"
+        elif x is not None and (np.shape(x) != np.shape(y) or x.dtype != y.dtype):
+            return f"{sub}: shape {np.shape(x)} {x.dtype} vs {np.shape(y)} {y.dtype}"
     return None
 
 
