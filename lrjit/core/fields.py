@@ -205,13 +205,14 @@ def convert_leaf(owner: str, name: str, kind: Kind, value: Any) -> Any:
 
 
 def _convert_key(owner: str, name: str, value: Any) -> jax.Array:
+    """A typed PRNG key from a key, raw uint32[..., 2] key data, or an int seed."""
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return jax.random.key(int(value))
-    arr = value if isinstance(value, jax.Array) or is_traced(value) else jnp.asarray(value)
+    arr = value if isinstance(value, jax.Array) or is_traced(value) else np.asarray(value)
     if jnp.issubdtype(arr.dtype, jax.dtypes.prng_key):
         return arr
-    if arr.dtype == jnp.uint32 and arr.shape[-1:] == (2,):
-        return jax.random.wrap_key_data(arr)
+    if arr.dtype == np.uint32 and arr.shape[-1:] == (2,):
+        return jax.random.wrap_key_data(jnp.asarray(arr))
     raise TypeError(
         f"{owner}: `{name}` must be a PRNG key (jax.random.key(seed)) or an int seed, got {value!r}"
     )

@@ -29,11 +29,12 @@ from lrjit.core.fields import (
 )
 from lrjit.core.schedule import Check, Schedule
 from lrjit.families.shapes import (
-    cos_pi,
     cosine_annealing,
     count_boundaries_below,
     decay_progress,
     geometric_cycle,
+    linear_warmup,
+    ratio,
     whole_periods,
 )
 
@@ -170,11 +171,12 @@ class PolynomialDecay(Schedule):
         # ceil(step / d) as integers, with Keras's multiplier of 1 at step 0.
         whole = whole_periods(step, d)
         periods = jnp.maximum(whole + (whole * d != step), 1)
-        p_cycle = self._float(step) / self._float(d * periods)
-        p_hold = self._float(jnp.minimum(step, d)) / self._float(d)
-        p = jnp.where(self.cycle, p_cycle, p_hold)
+        # 1 - p as an integer count of steps left over the (stretched) period: no cancellation near the end.
+        span = jnp.where(self.cycle, d * periods, d)
+        left = span - jnp.where(self.cycle, step, jnp.minimum(step, d))
+        remaining = ratio(self._float(left), self._float(span))
         end = self._float(self.end_learning_rate)
-        return (self.initial_learning_rate - end) * jnp.power(1 - p, self._float(self.power)) + end
+        return (self.initial_learning_rate - end) * jnp.power(remaining, self._float(self.power)) + end
 
 
 class CosineDecay(Schedule):
@@ -213,14 +215,15 @@ class CosineDecay(Schedule):
         s = jnp.minimum(step, d + w)
         target = self._float(self.warmup_target)
         lr0 = self.initial_learning_rate
-        # Keras: (T - lr0) * (s / W) + lr0. The where keeps W = 0 free of 0/0 in the unused branch.
-        warm = (target - lr0) * (self._float(s) / self._float(jnp.maximum(w, 1))) + lr0
+        # Keras: (T - lr0) * (s / W) + lr0. max(W, 1) keeps W = 0 free of 0/0 in the unused branch.
+        warm = linear_warmup(self._float(s), self._float(jnp.maximum(w, 1)), lr0, target)
         return jnp.where(s < w, warm, self._decay(s - w, target))
 
     def _decay(self, step: jax.Array, peak: jax.Array) -> jax.Array:
-        fraction = self._float(step) / self._float(self.decay_steps)
+        d = self.decay_steps
+        left = ratio(self._float(d - step), self._float(d))
         alpha = self._float(self.alpha)
-        return peak * ((1 - alpha) * cosine_annealing(fraction) + alpha)
+        return peak * ((1 - alpha) * cosine_annealing(left) + alpha)
 
 
 class CosineDecayRestarts(Schedule):
@@ -251,7 +254,7 @@ class CosineDecayRestarts(Schedule):
     alpha: Any = leaf(Kind.FLOAT, UNIT, default=0.0)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        index, fraction = geometric_cycle(step, self.first_decay_steps, self.t_mul, self.dtype)
+        index, left = geometric_cycle(step, self.first_decay_steps, self.t_mul, self.dtype)
         alpha = self._float(self.alpha)
-        decayed = 0.5 * jnp.power(self._float(self.m_mul), index) * (1.0 + cos_pi(fraction))
+        decayed = jnp.power(self._float(self.m_mul), index) * cosine_annealing(left)
         return self.initial_learning_rate * ((1 - alpha) * decayed + alpha)

@@ -19,7 +19,13 @@ import numpy as np
 
 from lrjit.core.fields import NONNEG, NONNEG_INT, POSITIVE_INT, POWER, Domain, Kind, leaf, static
 from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import cosine_annealing, count_boundaries_below, linear_warmup, whole_periods
+from lrjit.families.shapes import (
+    cosine_annealing,
+    count_boundaries_below,
+    linear_warmup,
+    ratio,
+    whole_periods,
+)
 
 __all__ = [
     "CosineScheduler",
@@ -138,11 +144,12 @@ class MultiFactorScheduler(Schedule):
         )
 
 
-def _annealed(schedule: Any, step: jax.Array) -> jax.Array:
-    """Progress through the decay, ``(n - warmup_steps) / (max_update - warmup_steps)``, held past the end."""
+def _left(schedule: Any, step: jax.Array) -> jax.Array:
+    """The fraction of the decay left, ``(max_update - n) / (max_update - W)``, from integer counts (no
+    cancellation near the end); 0 past ``max_update``, where MXNet holds its last value."""
     n = jnp.minimum(_num_update(step), schedule.max_update)
     span = schedule._float(schedule.max_update - schedule.warmup_steps)
-    return schedule._float(n - schedule.warmup_steps) / span
+    return ratio(schedule._float(schedule.max_update - n), span)
 
 
 def _span_checks(schedule: Any, xp: Any) -> list[Check]:
@@ -177,7 +184,7 @@ class PolyScheduler(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         final = self._float(self.final_lr)
-        remaining = 1 - _annealed(self, step)
+        remaining = _left(self, step)
         return _with_warmup(
             self, step, final + (self.base_lr - final) * jnp.power(remaining, self._float(self.pwr))
         )
@@ -209,9 +216,7 @@ class CosineScheduler(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         final = self._float(self.final_lr)
-        return _with_warmup(
-            self, step, final + (self.base_lr - final) * cosine_annealing(_annealed(self, step))
-        )
+        return _with_warmup(self, step, final + (self.base_lr - final) * cosine_annealing(_left(self, step)))
 
 
 class SquareRootScheduler(Schedule):

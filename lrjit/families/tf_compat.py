@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from lrjit.core.fields import BOOLEAN, DECAY_RATE, FINITE, NONNEG, POSITIVE_INT, Domain, Kind, leaf
 from lrjit.core.schedule import Schedule
-from lrjit.families.shapes import cosine_annealing, decay_progress, hashed_normal
+from lrjit.families.shapes import cos_pi, decay_progress, hashed_normal, ratio
 
 __all__ = ["LinearCosineDecay", "NaturalExpDecay", "NoisyLinearCosineDecay"]
 
@@ -54,11 +54,11 @@ class NaturalExpDecay(Schedule):
 
 def _linear_cosine(schedule: Any, step: jax.Array, linear_offset: Any = 0.0) -> jax.Array:
     """TF's linear-cosine body; ``linear_offset`` is the noise added to the linear term."""
-    d = schedule._float(schedule.decay_steps)
-    s = schedule._float(jnp.minimum(step, schedule.decay_steps))
-    linear = (d - s) / d + linear_offset
-    fraction = 2.0 * schedule._float(schedule.num_periods) * (s / d)
-    cosine = cosine_annealing(fraction)
+    d = schedule.decay_steps
+    s = jnp.minimum(step, d)
+    linear = ratio(schedule._float(d - s), schedule._float(d)) + linear_offset
+    fraction = 2.0 * schedule._float(schedule.num_periods) * ratio(schedule._float(s), schedule._float(d))
+    cosine = 0.5 * (1.0 + cos_pi(fraction))
     decayed = (schedule._float(schedule.alpha) + linear) * cosine + schedule._float(schedule.beta)
     return schedule.initial_learning_rate * decayed
 
@@ -95,7 +95,8 @@ class NoisyLinearCosineDecay(Schedule):
     ``linear -> linear + eps``, ``eps ~ N(0, initial_variance / (1 + s) ** variance_decay)`` with
     ``s = min(step, decay_steps)`` (TF's law). The noise is a pure function of (``key``, step): the
     standard normal is hashed from (``key``, step), so a step has the same value in any batch,
-    order, shape or device, and the curve is reproducible. Different keys give independent curves. The
+    order, shape or device (the learning rate built on it agrees to float rounding), and the curve is
+    reproducible. Different keys give independent curves. The
     draw is a counter-based hash (:func:`lrjit.families.shapes.hashed_normal`), so the noise fuses into
     the curve's kernel.
     Reference: ``tf.compat.v1.train.noisy_linear_cosine_decay``.

@@ -1,0 +1,771 @@
+"""Every family in ``lrjit.registry()`` against an independent float64 closed form.
+
+The references below are written from the families' docstrings and the reference formulas of
+``/work/shared/reference/semantics.md`` (Keras 3 ``keras.optimizers.schedules``, ``tf.compat.v1.train``,
+MXNet 1.9 ``lr_scheduler.py``, d2l), in NumPy float64, with every count done exactly: integer division for
+staircases, cycles and milestones, ``1 - p`` as an integer ratio, and the cycle index and position of
+``CosineDecayRestarts`` with ``fractions.Fraction``. They are evaluated on the hyperparameters lrjit stores
+(float32-rounded without x64), so the comparison measures lrjit's arithmetic, not the rounding of its
+inputs.
+
+Each family is tested on configs drawn with ``cls.sample(rng)`` (so new families are covered as soon as
+they are registered, and fail until a reference is added here) and on hand-picked ones (large and small
+decay periods, many cycles, every structural switch), at step 0, the config's edges (periods, boundaries,
+restarts, warmup ends; each +-2) and a log-spaced set up to 10**7.
+
+Bounds (``peak`` = the largest |reference| over the tested steps; NaN only where the reference is NaN):
+
+- float32: ``|err| <= 1e-6 * |ref| + 1e-7 * peak``;
+- x64 (``jax.enable_x64(True)``, config built inside it): ``|err| <= 1e-12 * |ref| + 1e-12 * peak``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import jax
+import numpy as np
+import pytest
+
+import lrjit
+
+from bounds import F32_ABS, F32_REL, F64_ABS, F64_REL
+
+MAX_STEP = 10**7
+SAMPLED_PER_FAMILY = 3
+LOG_STEPS = np.unique(np.round(np.logspace(0, 7, 281)).astype(np.int64))
+BASE_STEPS = np.unique(np.concatenate([np.arange(0, 40), LOG_STEPS, [MAX_STEP - 1, MAX_STEP]]))
+
+
+PAD = 1 << 16
+
+
+def on_padded(fn: Callable[[Any], Any], steps: np.ndarray) -> Any:
+    """``fn(steps)``, evaluated on ``steps`` padded to PAD entries (repeating the last one) and cut back:
+    every call sees one array shape, so JAX compiles each operation once per dtype."""
+    assert steps.size <= PAD, steps.size
+    return fn(np.pad(steps, (0, PAD - steps.size), mode="edge"))[: steps.size]
+
+
+# ------------------------------------------------------------------------------------------------------
+# Reading a config's stored values
+# ------------------------------------------------------------------------------------------------------
+class Stored:
+    """The stored hyperparameters of one schedule, as Python/NumPy float64 and int values."""
+
+    def __init__(self, sched: lrjit.Schedule) -> None:
+        self.sched = sched
+        self.config = sched.config()
+
+    def f(self, name: str) -> float:
+        return float(np.asarray(self.config[name], dtype=np.float64))
+
+    def i(self, name: str) -> int:
+        return int(np.asarray(self.config[name]))
+
+    def b(self, name: str) -> bool:
+        return bool(np.asarray(self.config[name]))
+
+    def vec(self, name: str, dtype: Any) -> np.ndarray:
+        return np.asarray(self.config[name], dtype=dtype)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.config[name]
+
+
+def _cos2_half(fraction: np.ndarray) -> np.ndarray:
+    """0.5 * (1 + cos(pi * f)), written as cos(pi * f / 2)**2 (no cancellation near f = 1)."""
+    return np.cos(np.pi * fraction / 2) ** 2
+
+
+def _progress(s: np.ndarray, period: int, staircase: bool) -> np.ndarray:
+    return (s // period).astype(np.float64) if staircase else s / period
+
+
+# ------------------------------------------------------------------------------------------------------
+# References: (stored config, int64 steps) -> float64 values
+# ------------------------------------------------------------------------------------------------------
+def ref_exponential(c: Stored, s: np.ndarray) -> np.ndarray:
+    """Keras ExponentialDecay: lr0 * r ** (s / D), s // D with staircase."""
+    p = _progress(s, c.i("decay_steps"), c.b("staircase"))
+    return c.f("initial_learning_rate") * np.power(c.f("decay_rate"), p)
+
+
+def ref_inverse_time(c: Stored, s: np.ndarray) -> np.ndarray:
+    """Keras InverseTimeDecay: lr0 / (1 + r * s / D), s // D with staircase."""
+    p = _progress(s, c.i("decay_steps"), c.b("staircase"))
+    return c.f("initial_learning_rate") / (1 + c.f("decay_rate") * p)
+
+
+def ref_natural_exp(c: Stored, s: np.ndarray) -> np.ndarray:
+    """tf.compat.v1.train.natural_exp_decay: lr0 * exp(-k * s / D), s // D with staircase."""
+    p = _progress(s, c.i("decay_steps"), c.b("staircase"))
+    return c.f("initial_learning_rate") * np.exp(-c.f("decay_rate") * p)
+
+
+def ref_piecewise(c: Stored, s: np.ndarray) -> np.ndarray:
+    """Keras PiecewiseConstantDecay: values[#{boundaries < s}] (a boundary step keeps the earlier value)."""
+    b = c.vec("boundaries", np.int64)
+    return c.vec("values", np.float64)[np.searchsorted(b, s, side="left")]
+
+
+def ref_polynomial(c: Stored, s: np.ndarray) -> np.ndarray:
+    """Keras PolynomialDecay; ``1 - p`` as the exact ratio (D' - s') / D'."""
+    d = c.i("decay_steps")
+    if c.b("cycle"):
+        span = d * np.maximum(1, -(-s // d))
+        remaining = (span - s) / span
+    else:
+        remaining = (d - np.minimum(s, d)) / d
+    end = c.f("end_learning_rate")
+    return (c.f("initial_learning_rate") - end) * np.power(remaining, c.f("power")) + end
+
+
+def ref_cosine(c: Stored, s: np.ndarray) -> np.ndarray:
+    """Keras CosineDecay, with and without its linear warmup to ``warmup_target``."""
+    d, a, lr0 = c.i("decay_steps"), c.f("alpha"), c.f("initial_learning_rate")
+    if c["warmup_target"] is None:
+        return lr0 * ((1 - a) * _cos2_half(np.minimum(s, d) / d) + a)
+    w, target = c.i("warmup_steps"), c.f("warmup_target")
+    t = np.minimum(s, d + w)
+    warm = lr0 + (target - lr0) * (t / max(w, 1))
+    decay = target * ((1 - a) * _cos2_half(np.maximum(t - w, 0) / d) + a)
+    return np.where(t < w, warm, decay)
+
+
+def _cycles(d0: int, t_mul: float, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SGDR cycle index and position of each step, exactly: cycle i covers [start_i, start_i + d0 t**i)
+    with start_i = sum_{j<i} d0 t**j as Fractions; steps past the sum of all cycles (t < 1) give NaN."""
+    if t_mul == 1.0:
+        return (s // d0).astype(np.float64), (s % d0) / d0
+    t = Fraction(t_mul)
+    horizon = Fraction(d0) / (1 - t) if t < 1 else None
+    inside = [int(x) for x in s if horizon is None or x < horizon]
+    last = max(inside, default=0)
+    starts, lengths = [Fraction(0)], [Fraction(d0)]
+    while starts[-1] + lengths[-1] <= last:
+        starts.append(starts[-1] + lengths[-1])
+        lengths.append(lengths[-1] * t)
+    index = np.full(s.shape, np.nan)
+    fraction = np.full(s.shape, np.nan)
+    for k, x in enumerate(s.tolist()):
+        if horizon is not None and x >= horizon:
+            continue
+        i = bisect.bisect_right(starts, x) - 1
+        index[k] = i
+        fraction[k] = float((x - starts[i]) / lengths[i])
+    return index, fraction
+
+
+def ref_cosine_restarts(c: Stored, s: np.ndarray) -> np.ndarray:
+    """Keras CosineDecayRestarts: lr0 * ((1 - a) * m**i * 0.5 (1 + cos(pi f)) + a), exact (i, f)."""
+    index, fraction = _cycles(c.i("first_decay_steps"), c.f("t_mul"), s)
+    a = c.f("alpha")
+    return c.f("initial_learning_rate") * ((1 - a) * np.power(c.f("m_mul"), index) * _cos2_half(fraction) + a)
+
+
+def _linear_cosine(c: Stored, s: np.ndarray, noise: np.ndarray | float = 0.0) -> np.ndarray:
+    d = c.i("decay_steps")
+    t = np.minimum(s, d)
+    linear = (d - t) / d + noise
+    cosine = np.cos(np.pi * c.f("num_periods") * (t / d)) ** 2
+    return c.f("initial_learning_rate") * ((c.f("alpha") + linear) * cosine + c.f("beta"))
+
+
+def ref_linear_cosine(c: Stored, s: np.ndarray) -> np.ndarray:
+    """tf.compat.v1.train.linear_cosine_decay."""
+    return _linear_cosine(c, s)
+
+
+def ref_noisy_linear_cosine(c: Stored, s: np.ndarray) -> np.ndarray:
+    """tf.compat.v1.train.noisy_linear_cosine_decay, with lrjit's N(0, 1) draw ``standard_normal(step)``
+    scaled by sqrt(initial_variance / (1 + min(s, D)) ** variance_decay)."""
+    t = np.minimum(s, c.i("decay_steps"))
+    z = np.asarray(on_padded(c.sched.standard_normal, s), dtype=np.float64)
+    std = np.sqrt(c.f("initial_variance") / np.power(1.0 + t, c.f("variance_decay")))
+    return _linear_cosine(c, s, std * z)
+
+
+def _mxnet_warmup(c: Stored, n: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """MXNet LRScheduler.get_warmup_lr for num_update < warmup_steps."""
+    w, begin = c.i("warmup_steps"), c.f("warmup_begin_lr")
+    if c["warmup_mode"] == "linear":
+        warm = begin + (c.f("base_lr") - begin) * (n / max(w, 1))
+    else:
+        warm = np.full(n.shape, begin)
+    return np.where(n < w, warm, after)
+
+
+def ref_factor(c: Stored, s: np.ndarray) -> np.ndarray:
+    """MXNet FactorScheduler: base * f ** ((n - 1) // step) floored at stop_factor_lr (after a decay)."""
+    n = s + 1
+    k = (n - 1) // c.i("step")
+    base = c.f("base_lr")
+    decayed = np.maximum(base * np.power(c.f("factor"), k.astype(np.float64)), c.f("stop_factor_lr"))
+    return _mxnet_warmup(c, n, np.where(k == 0, base, decayed))
+
+
+def ref_multi_factor(c: Stored, s: np.ndarray) -> np.ndarray:
+    """MXNet MultiFactorScheduler: base * f ** #{milestones < n}."""
+    n = s + 1
+    k = np.searchsorted(c.vec("step", np.int64), n, side="left")
+    return _mxnet_warmup(c, n, c.f("base_lr") * np.power(c.f("factor"), k.astype(np.float64)))
+
+
+def _mxnet_remaining(c: Stored, s: np.ndarray) -> np.ndarray:
+    m, w = c.i("max_update"), c.i("warmup_steps")
+    n = np.minimum(s + 1, m)
+    return np.clip((m - n) / (m - w), 0, 1)
+
+
+def ref_poly(c: Stored, s: np.ndarray) -> np.ndarray:
+    """MXNet PolyScheduler, held past max_update; ``1 - p`` as the exact ratio (M - n) / (M - W)."""
+    final = c.f("final_lr")
+    after = final + (c.f("base_lr") - final) * np.power(_mxnet_remaining(c, s), c.f("pwr"))
+    return _mxnet_warmup(c, s + 1, after)
+
+
+def ref_cosine_scheduler(c: Stored, s: np.ndarray) -> np.ndarray:
+    """MXNet CosineScheduler, held past max_update."""
+    final = c.f("final_lr")
+    after = final + (c.f("base_lr") - final) * _cos2_half(1 - _mxnet_remaining(c, s))
+    return _mxnet_warmup(c, s + 1, after)
+
+
+def ref_square_root(c: Stored, s: np.ndarray) -> np.ndarray:
+    """d2l SquareRootScheduler: lr * (s + 1) ** -0.5."""
+    return c.f("lr") / np.sqrt(s + 1.0)
+
+
+REFERENCES: dict[str, Callable[[Stored, np.ndarray], np.ndarray]] = {
+    "ExponentialDecay": ref_exponential,
+    "InverseTimeDecay": ref_inverse_time,
+    "NaturalExpDecay": ref_natural_exp,
+    "PiecewiseConstantDecay": ref_piecewise,
+    "PolynomialDecay": ref_polynomial,
+    "CosineDecay": ref_cosine,
+    "CosineDecayRestarts": ref_cosine_restarts,
+    "LinearCosineDecay": ref_linear_cosine,
+    "NoisyLinearCosineDecay": ref_noisy_linear_cosine,
+    "FactorScheduler": ref_factor,
+    "MultiFactorScheduler": ref_multi_factor,
+    "PolyScheduler": ref_poly,
+    "CosineScheduler": ref_cosine_scheduler,
+    "SquareRootScheduler": ref_square_root,
+}
+
+
+# ------------------------------------------------------------------------------------------------------
+# Edge steps of a config (each is tested with its neighbours +-2)
+# ------------------------------------------------------------------------------------------------------
+def _multiples(period: int, limit: int, count: int = 4) -> list[int]:
+    last = limit // period
+    return [period * k for k in (*range(1, count + 1), last - 1, last)]
+
+
+def _restart_starts(c: Stored, limit: int, most: int = 12_000) -> list[int]:
+    """Integer steps at and around each restart up to ``limit`` (the first ``most`` restarts, and the last
+    hundred when the cycles have a fixed length)."""
+    d0, t = c.i("first_decay_steps"), Fraction(c.f("t_mul"))
+    out, start, length = [], Fraction(0), Fraction(d0)
+    while start + length <= limit and length >= 1 and len(out) < 2 * most:
+        start += length
+        length *= t
+        out += [int(start), -(-start.numerator // start.denominator)]
+    if t == 1:
+        out += [d0 * k for k in range(max(1, limit // d0 - 100), limit // d0 + 1)]
+    return out
+
+
+def edges(family: str, c: Stored, limit: int) -> list[int]:
+    """Steps where the family's formula switches regime, for hand-written families; [] otherwise."""
+    if family in ("ExponentialDecay", "InverseTimeDecay", "NaturalExpDecay", "PolynomialDecay"):
+        return _multiples(c.i("decay_steps"), limit)
+    if family in ("LinearCosineDecay", "NoisyLinearCosineDecay"):
+        return [c.i("decay_steps")]
+    if family == "PiecewiseConstantDecay":
+        return c.vec("boundaries", np.int64).tolist()
+    if family == "CosineDecay":
+        d, w = c.i("decay_steps"), c.i("warmup_steps")
+        return [w, d, d + w]
+    if family == "CosineDecayRestarts":
+        return _restart_starts(c, limit)
+    if family == "FactorScheduler":
+        return [c.i("warmup_steps"), *_multiples(c.i("step"), limit)]
+    if family == "MultiFactorScheduler":
+        return [c.i("warmup_steps"), *c.vec("step", np.int64).tolist()]
+    if family in ("PolyScheduler", "CosineScheduler"):
+        return [c.i("warmup_steps"), c.i("max_update")]
+    return []
+
+
+def steps_for(family: str, c: Stored, limit: int) -> np.ndarray:
+    near = np.asarray(edges(family, c, limit), dtype=np.int64)
+    near = (near[:, None] + np.arange(-2, 3)[None, :]).ravel()
+    out = np.unique(np.concatenate([BASE_STEPS, near]))
+    return out[(out >= 0) & (out <= limit)]
+
+
+# ------------------------------------------------------------------------------------------------------
+# Configs
+# ------------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A config to build inside the precision context: ``kwargs``, or ``cls.sample(default_rng(seed))``."""
+
+    family: str
+    label: str
+    kwargs: dict[str, Any] | None = None
+    seed: int = 0
+    limit: int = MAX_STEP
+
+    def build(self) -> lrjit.Schedule:
+        cls = lrjit.registry()[self.family]
+        if self.kwargs is None:
+            return cls.sample(np.random.default_rng(self.seed))
+        return cls(**self.kwargs)
+
+
+def _hand(family: str, label: str, limit: int = MAX_STEP, **kwargs: Any) -> Config:
+    return Config(family, label, kwargs, limit=limit)
+
+
+_RNG = np.random.default_rng(20240611)
+HAND: dict[str, list[Config]] = {
+    "ExponentialDecay": [
+        _hand("ExponentialDecay", "D1_slow", initial_learning_rate=0.1, decay_steps=1, decay_rate=0.9999),
+        _hand("ExponentialDecay", "D1e6", initial_learning_rate=1.0, decay_steps=10**6, decay_rate=0.5),
+        _hand(
+            "ExponentialDecay",
+            "stair_D3",
+            initial_learning_rate=0.1,
+            decay_steps=3,
+            decay_rate=0.96,
+            staircase=True,
+        ),
+        _hand("ExponentialDecay", "grows", initial_learning_rate=2.0, decay_steps=10**6, decay_rate=1.5),
+    ],
+    "InverseTimeDecay": [
+        _hand("InverseTimeDecay", "D1", initial_learning_rate=0.1, decay_steps=1, decay_rate=0.5),
+        _hand(
+            "InverseTimeDecay",
+            "stair_D1e6",
+            initial_learning_rate=1.0,
+            decay_steps=10**6,
+            decay_rate=2.0,
+            staircase=True,
+        ),
+        _hand("InverseTimeDecay", "rate0", initial_learning_rate=0.3, decay_steps=7, decay_rate=0.0),
+    ],
+    "NaturalExpDecay": [
+        _hand("NaturalExpDecay", "D1", initial_learning_rate=0.1, decay_steps=1, decay_rate=0.05),
+        _hand("NaturalExpDecay", "D1e6", initial_learning_rate=1.0, decay_steps=10**6, decay_rate=5.0),
+        _hand(
+            "NaturalExpDecay",
+            "stair_D3",
+            initial_learning_rate=0.1,
+            decay_steps=3,
+            decay_rate=0.5,
+            staircase=True,
+        ),
+    ],
+    "PiecewiseConstantDecay": [
+        _hand("PiecewiseConstantDecay", "one", boundaries=[100_000], values=[1.0, 0.1]),
+        _hand(
+            "PiecewiseConstantDecay",
+            "extremes",
+            boundaries=[0, 1, 10**6, MAX_STEP - 1],
+            values=[0.5, 0.25, 0.125, 1e-3, 0.0],
+        ),
+        _hand(
+            "PiecewiseConstantDecay",
+            "2000_boundaries",
+            boundaries=np.arange(1, MAX_STEP, 4999)[:2000].tolist(),
+            values=_RNG.uniform(0, 1, 2001).tolist(),
+        ),
+    ],
+    "PolynomialDecay": [
+        _hand(
+            "PolynomialDecay",
+            "D1e6_pow0.5",
+            initial_learning_rate=0.1,
+            decay_steps=10**6,
+            end_learning_rate=1e-4,
+            power=0.5,
+        ),
+        _hand(
+            "PolynomialDecay",
+            "D1e6_pow2_cycle",
+            initial_learning_rate=1.0,
+            decay_steps=10**6,
+            end_learning_rate=0.0,
+            power=2.0,
+            cycle=True,
+        ),
+        _hand(
+            "PolynomialDecay",
+            "D1_cycle",
+            initial_learning_rate=0.1,
+            decay_steps=1,
+            end_learning_rate=0.01,
+            cycle=True,
+        ),
+        _hand(
+            "PolynomialDecay",
+            "D3_pow0",
+            initial_learning_rate=0.1,
+            decay_steps=3,
+            end_learning_rate=0.0,
+            power=0.0,
+        ),
+        _hand("PolynomialDecay", "D1000_pow1", initial_learning_rate=0.5, decay_steps=1000),
+    ],
+    "CosineDecay": [
+        _hand("CosineDecay", "D1e6", initial_learning_rate=0.1, decay_steps=10**6),
+        _hand("CosineDecay", "D1_alpha", initial_learning_rate=0.1, decay_steps=1, alpha=0.5),
+        _hand(
+            "CosineDecay",
+            "warmup_1e5",
+            initial_learning_rate=0.0,
+            decay_steps=10**6,
+            alpha=0.1,
+            warmup_target=1.0,
+            warmup_steps=10**5,
+        ),
+        _hand(
+            "CosineDecay",
+            "target_no_warmup",
+            initial_learning_rate=0.5,
+            decay_steps=100,
+            warmup_target=0.1,
+            warmup_steps=0,
+        ),
+        _hand(
+            "CosineDecay",
+            "warmup_1",
+            initial_learning_rate=0.01,
+            decay_steps=50,
+            alpha=1.0,
+            warmup_target=0.2,
+            warmup_steps=1,
+        ),
+    ],
+    "CosineDecayRestarts": [
+        _hand(
+            "CosineDecayRestarts",
+            "t1_10k_cycles",
+            initial_learning_rate=0.1,
+            first_decay_steps=1000,
+            t_mul=1.0,
+            m_mul=0.999,
+            alpha=0.1,
+        ),
+        _hand(
+            "CosineDecayRestarts",
+            "t2",
+            initial_learning_rate=1.0,
+            first_decay_steps=1000,
+            t_mul=2.0,
+            m_mul=0.9,
+        ),
+        _hand("CosineDecayRestarts", "t1.5", initial_learning_rate=1.0, first_decay_steps=1000, t_mul=1.5),
+        _hand(
+            "CosineDecayRestarts",
+            "t1.5_small",
+            100_000,
+            initial_learning_rate=0.3,
+            first_decay_steps=7,
+            t_mul=1.5,
+            m_mul=0.8,
+            alpha=0.05,
+        ),
+        _hand(
+            "CosineDecayRestarts",
+            "t1_D1",
+            initial_learning_rate=0.1,
+            first_decay_steps=1,
+            t_mul=1.0,
+            m_mul=1.0,
+        ),
+        _hand(
+            "CosineDecayRestarts",
+            "t0.5_horizon",
+            3000,
+            initial_learning_rate=1.0,
+            first_decay_steps=1000,
+            t_mul=0.5,
+            m_mul=0.5,
+            alpha=0.1,
+        ),
+    ],
+    "LinearCosineDecay": [
+        _hand("LinearCosineDecay", "D1e6", initial_learning_rate=0.1, decay_steps=10**6),
+        _hand(
+            "LinearCosineDecay",
+            "D1",
+            initial_learning_rate=1.0,
+            decay_steps=1,
+            num_periods=2.5,
+            alpha=0.1,
+            beta=0.01,
+        ),
+        _hand(
+            "LinearCosineDecay",
+            "periods3",
+            initial_learning_rate=0.1,
+            decay_steps=777,
+            num_periods=3.0,
+            alpha=0.2,
+            beta=0.0,
+        ),
+        _hand(
+            "LinearCosineDecay",
+            "negative_periods",
+            initial_learning_rate=0.1,
+            decay_steps=5000,
+            num_periods=-1.5,
+        ),
+    ],
+    "NoisyLinearCosineDecay": [
+        _hand(
+            "NoisyLinearCosineDecay",
+            "variance0_D1e6",
+            initial_learning_rate=0.1,
+            decay_steps=10**6,
+            initial_variance=0.0,
+        ),
+        _hand("NoisyLinearCosineDecay", "D1000", initial_learning_rate=1.0, decay_steps=1000, key=3),
+        _hand(
+            "NoisyLinearCosineDecay",
+            "D1",
+            initial_learning_rate=0.1,
+            decay_steps=1,
+            initial_variance=0.5,
+            variance_decay=1.0,
+            num_periods=2.5,
+            alpha=0.1,
+            beta=0.01,
+            key=11,
+        ),
+    ],
+    "FactorScheduler": [
+        _hand("FactorScheduler", "step1_to_stop", step=1, factor=0.99, stop_factor_lr=1e-4, base_lr=0.5),
+        _hand(
+            "FactorScheduler",
+            "step1e6",
+            step=10**6,
+            factor=0.5,
+            base_lr=1.0,
+            warmup_steps=100,
+            warmup_begin_lr=0.01,
+        ),
+        _hand(
+            "FactorScheduler",
+            "constant_warmup",
+            step=5,
+            factor=0.7,
+            base_lr=0.3,
+            warmup_steps=13,
+            warmup_begin_lr=0.05,
+            warmup_mode="constant",
+        ),
+        _hand("FactorScheduler", "stop_above_base", step=6, factor=0.5, stop_factor_lr=5e-4, base_lr=1e-4),
+    ],
+    "MultiFactorScheduler": [
+        _hand("MultiFactorScheduler", "three", step=[5, 10, 15], factor=0.5),
+        _hand(
+            "MultiFactorScheduler",
+            "far",
+            step=[10**5, 10**6, MAX_STEP - 1],
+            factor=0.1,
+            base_lr=1.0,
+            warmup_steps=1000,
+            warmup_begin_lr=0.0,
+        ),
+        _hand(
+            "MultiFactorScheduler",
+            "200_milestones",
+            step=list(range(7, 7 + 200 * 40_000, 40_000)),
+            factor=0.99,
+            warmup_steps=40,
+            warmup_begin_lr=0.001,
+            warmup_mode="constant",
+        ),
+    ],
+    "PolyScheduler": [
+        _hand("PolyScheduler", "M1e6_pwr0.5", max_update=10**6, base_lr=0.1, pwr=0.5, final_lr=1e-4),
+        _hand("PolyScheduler", "M100_pwr2", max_update=100, base_lr=0.1),
+        _hand(
+            "PolyScheduler",
+            "M1000_pwr1_warmup",
+            max_update=1000,
+            base_lr=0.5,
+            pwr=1.0,
+            final_lr=1e-3,
+            warmup_steps=100,
+            warmup_begin_lr=0.01,
+        ),
+        _hand(
+            "PolyScheduler",
+            "M2_pwr3",
+            max_update=2,
+            base_lr=1.0,
+            pwr=3.0,
+            warmup_steps=1,
+            warmup_begin_lr=0.5,
+            warmup_mode="constant",
+        ),
+    ],
+    "CosineScheduler": [
+        _hand(
+            "CosineScheduler",
+            "M1e6",
+            max_update=10**6,
+            base_lr=0.1,
+            final_lr=1e-4,
+            warmup_steps=10**4,
+            warmup_begin_lr=0.0,
+        ),
+        _hand("CosineScheduler", "M1", max_update=1, base_lr=1.0, final_lr=0.25),
+        _hand(
+            "CosineScheduler",
+            "M20_constant",
+            max_update=20,
+            base_lr=0.3,
+            warmup_steps=5,
+            warmup_begin_lr=0.01,
+            warmup_mode="constant",
+        ),
+    ],
+    "SquareRootScheduler": [
+        _hand("SquareRootScheduler", "lr1", lr=1.0),
+        _hand("SquareRootScheduler", "lr_small", lr=2.5e-4),
+    ],
+}
+
+# float32 CosineDecayRestarts with a non-integer t_mul over millions of steps misses the bound: its cycle
+# starts (2 * first_decay_steps * (1.5**i - 1) for t_mul=1.5) are not integers, and float32 holds them to
+# about ulp(start) (0.06 to 1 step between 10**6 and 10**7), so a step less than a step before a restart
+# can land in the next cycle, and positions inside a cycle carry about ulp(start) / cycle length.
+# Measured on ("t1.5": first_decay_steps=1000, t_mul=1.5, to 10**7): 8 of 379 steps over the bound;
+# 7 of them lie within a step before a restart and get the next cycle's peak (err/bound 1.0e7, e.g. step
+# 9973770, 0.19 before the restart at 9973770.19: lrjit 1.0, exact 8.1e-15); the other, away from a
+# restart, 1.17 (step 387239). The sampled config with t_mul=1.5 ("sample2", first_decay_steps=1554): 3 of
+# 370 steps, all just before a restart (max err/bound 1.8e5 at step 904208). x64 meets the bound on both;
+# t_mul=1 and 2 meet it in float32 at every step to 10**7.
+F32_XFAIL_REASON = (
+    "float32 CosineDecayRestarts, non-integer t_mul to 10**7: cycle starts held to ~ulp(start) in float32; "
+    "t1.5: 8/379 steps over the bound (7 within a step before a restart, err/bound 1.0e7; one at 1.17); "
+    "sample2: 3/370 (1.8e5)"
+)
+
+
+def _f32_xfail(cfg: Config) -> bool:
+    """float32 CosineDecayRestarts with a non-integer t_mul tested to >= 10**6 steps (the case above)."""
+    if cfg.family != "CosineDecayRestarts" or cfg.limit < 10**6:
+        return False
+    with jax.enable_x64(False):
+        t_mul = float(np.asarray(cfg.build().t_mul))
+    return t_mul != int(t_mul)
+
+
+def _configs() -> list[Config]:
+    out = []
+    for family in sorted(lrjit.registry()):
+        out += [Config(family, f"sample{k}", seed=1000 + k) for k in range(SAMPLED_PER_FAMILY)]
+        out += HAND.get(family, [])
+    return out
+
+
+def _params() -> list[Any]:
+    params = []
+    for cfg in _configs():
+        for precision in ("float32", "x64"):
+            marks = []
+            if precision == "float32" and _f32_xfail(cfg):
+                marks = [pytest.mark.xfail(strict=True, reason=F32_XFAIL_REASON)]
+            params.append(
+                pytest.param(cfg, precision, id=f"{cfg.family}-{cfg.label}-{precision}", marks=marks)
+            )
+    return params
+
+
+def evaluate(cfg: Config, precision: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """(steps, lrjit values, reference values, the schedule) for one config at one precision."""
+    with jax.enable_x64(precision == "x64"):
+        sched = cfg.build()
+        stored = Stored(sched)
+        steps = steps_for(cfg.family, stored, cfg.limit)
+        got = on_padded(sched, steps)
+        assert got.dtype == (np.float64 if precision == "x64" else np.float32), got.dtype
+        ref = REFERENCES[cfg.family](stored, steps)
+    return steps, np.asarray(got, dtype=np.float64), np.asarray(ref, dtype=np.float64), sched
+
+
+def error_ratio(got: np.ndarray, ref: np.ndarray, precision: str) -> np.ndarray:
+    """err / bound at each step (inf where exactly one of them is NaN, 0 where both are)."""
+    rel, floor = (F64_REL, F64_ABS) if precision == "x64" else (F32_REL, F32_ABS)
+    peak = float(np.nanmax(np.abs(ref)))
+    bound = rel * np.abs(ref) + floor * peak
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.abs(got - ref) / bound
+    both_nan = np.isnan(got) & np.isnan(ref)
+    ratio = np.where(both_nan, 0.0, ratio)
+    ratio = np.where(~both_nan & (np.isnan(got) | np.isnan(ref)), np.inf, ratio)
+    return np.where((got == ref) & ~both_nan, 0.0, ratio)
+
+
+@pytest.mark.parametrize(("cfg", "precision"), _params())
+def test_matches_closed_form(cfg: Config, precision: str) -> None:
+    """lrjit within the float32 / x64 bound of the float64 closed form at every tested step."""
+    if cfg.family not in REFERENCES:
+        pytest.fail(f"no float64 reference for {cfg.family}: add one to tests/test_accuracy.py")
+    steps, got, ref, sched = evaluate(cfg, precision)
+    assert np.isfinite(ref).any()
+    ratio = error_ratio(got, ref, precision)
+    bad = np.flatnonzero(~(ratio <= 1))
+    if bad.size:
+        worst = bad[np.argsort(-ratio[bad])][:8]
+        lines = [f"step {steps[i]}: lrjit={got[i]!r} ref={ref[i]!r} err/bound={ratio[i]:.3g}" for i in worst]
+        raise AssertionError(
+            f"{sched!r} ({precision}): {bad.size} of {steps.size} steps miss; max err/bound "
+            f"{ratio[bad].max():.3g}\n  " + "\n  ".join(lines)
+        )
+
+
+def test_every_family_has_a_reference_and_hand_picked_configs() -> None:
+    """A newly registered family needs a closed form here (and its sampled configs fail until it has one)."""
+    families = set(lrjit.registry())
+    assert families <= set(REFERENCES), sorted(families - set(REFERENCES))
+    assert families <= set(HAND), sorted(families - set(HAND))
+    for family in families:
+        assert SAMPLED_PER_FAMILY + len(HAND[family]) >= 5, family
+
+
+def test_restart_configs_cover_many_cycles_and_multipliers() -> None:
+    """CosineDecayRestarts is tested with t_mul=1 over 10**4 cycles, t_mul=2 and the non-integer 1.5."""
+    hand = {c.label: c.kwargs for c in HAND["CosineDecayRestarts"] if c.kwargs is not None}
+    t1 = hand["t1_10k_cycles"]
+    assert t1["t_mul"] == 1.0 and MAX_STEP // t1["first_decay_steps"] == 10**4
+    assert {k["t_mul"] for k in hand.values()} >= {1.0, 2.0, 1.5}
+
+
+def test_noiseless_noisy_equals_linear_cosine() -> None:
+    """NoisyLinearCosineDecay with initial_variance=0 is LinearCosineDecay (tf.compat.v1.train), bitwise."""
+    kwargs = {
+        "initial_learning_rate": 0.1,
+        "decay_steps": 1000,
+        "num_periods": 2.5,
+        "alpha": 0.1,
+        "beta": 0.01,
+    }
+    steps = np.concatenate([np.arange(0, 1100), LOG_STEPS])
+    for precision in ("float32", "x64"):
+        with jax.enable_x64(precision == "x64"):
+            noisy = on_padded(lrjit.NoisyLinearCosineDecay(initial_variance=0.0, key=5, **kwargs), steps)
+            plain = on_padded(lrjit.LinearCosineDecay(**kwargs), steps)
+            np.testing.assert_array_equal(np.asarray(noisy), np.asarray(plain))
