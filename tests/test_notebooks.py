@@ -20,9 +20,7 @@ def test_notebook_runs(path: pathlib.Path) -> None:
     namespace: dict = {}
     for cell in cells:
         if cell["cell_type"] == "code":
-            exec(
-                compile("".join(cell["source"]), f"{path.name}", "exec"), namespace
-            )
+            exec(compile("".join(cell["source"]), f"{path.name}", "exec"), namespace)
     assert namespace["lrs"].shape == (64, 20_000)
     assert len(namespace["traces"]) == 1
 

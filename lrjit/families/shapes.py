@@ -120,6 +120,11 @@ def geometric_cycle(
     # mult == 1: integer arithmetic.
     flat_index = whole_periods(step, first_length)
     flat_left = ratio(((flat_index + 1) * first_length - step).astype(dtype), first_length.astype(dtype))
+    # The integer branch has no mult in it, yet the curve is smooth through mult = 1: add the exact
+    # first-order term, zero in value, so grad sees d(left)/d(mult) = i(i+1)/2 - i * left there.
+    i_flat = flat_index.astype(dtype)
+    slope = i_flat * (i_flat + 1) / 2 - i_flat * flat_left
+    flat_left = flat_left + (mult - lax.stop_gradient(mult)).astype(dtype) * slope
 
     # mult != 1: geometric; a safe multiplier keeps the unused branch (and its gradient) finite.
     geometric = mult != 1
