@@ -11,10 +11,12 @@ function of an integer step array, so ``jit``, ``vmap`` over configs and ``grad`
 """
 
 from lrjit.core import (
+    Config,
     Schedule,
     batch_size,
     checked_call,
     combine,
+    config_axes,
     curves,
     partition,
     registry,
@@ -27,10 +29,12 @@ from lrjit.families import __all__ as _family_names
 __version__ = "0.1.0"
 
 __all__ = [
+    "Config",
     "Schedule",
     "batch_size",
     "checked_call",
     "combine",
+    "config_axes",
     "curves",
     "registry",
     "partition",

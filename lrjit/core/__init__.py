@@ -1,12 +1,22 @@
 """The schedule core: the pytree base class, field declarations, steps, batches and checked evaluation."""
 
-from lrjit.core.batch import batch_size, combine, curves, is_float_leaf, partition, stack, unstack
+from lrjit.core.batch import (
+    batch_size,
+    combine,
+    config_axes,
+    curves,
+    is_float_leaf,
+    partition,
+    stack,
+    unstack,
+)
 from lrjit.core.checked import checked_call
 from lrjit.core.fields import Domain, Kind, leaf, static
-from lrjit.core.schedule import Schedule, registry
+from lrjit.core.schedule import Config, Schedule, registry
 from lrjit.core.steps import as_step_array
 
 __all__ = [
+    "Config",
     "Domain",
     "Kind",
     "Schedule",
@@ -14,6 +24,7 @@ __all__ = [
     "batch_size",
     "checked_call",
     "combine",
+    "config_axes",
     "curves",
     "is_float_leaf",
     "leaf",

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrjit.core.fields import default_int_dtype, is_traced
-from lrjit.core.schedule import Schedule
+from lrjit.core.schedule import Config, Schedule
 from lrjit.core.steps import as_step_array
 
 __all__ = ["batch_size", "combine", "curves", "is_float_leaf", "partition", "stack", "unstack"]
@@ -25,12 +25,12 @@ __all__ = ["batch_size", "combine", "curves", "is_float_leaf", "partition", "sta
 def _base_ndims(tree: Any) -> list[int]:
     """Per leaf of ``tree`` (in tree_leaves order), the number of dimensions of one unbatched config."""
     out: list[int] = []
-    if isinstance(tree, Schedule):
+    if isinstance(tree, Config):
         for name in tree._leaf_names:
             value = getattr(tree, name)
             if value is None:
                 continue
-            if isinstance(value, Schedule | tuple | list):
+            if isinstance(value, Config | tuple | list):
                 out.extend(_base_ndims(value))
             else:
                 kind = tree._specs[name].kind
@@ -66,14 +66,17 @@ def batch_size(schedule: Schedule) -> int | None:
     return sizes.pop() if sizes else None
 
 
-def _in_axes(schedule: Schedule) -> Schedule:
+def config_axes(schedule: Config) -> Config:
+    """The ``in_axes`` for ``jax.vmap`` over the configs of a batched schedule (or config): 0 on leaves
+    with a batch axis, None on shared ones. ``jax.vmap(f, in_axes=(lrjit.config_axes(batch), ...))``
+    hands ``f`` one config per lane, e.g. to train K models each with its own schedule."""
     treedef = jax.tree_util.tree_structure(schedule)
     return jax.tree_util.tree_unflatten(treedef, [0 if d == 1 else None for d in _batch_dims(schedule)])
 
 
 def vmap_over_configs(fn: Callable[[Any, Any], jax.Array], schedule: Schedule, *args: Any) -> jax.Array:
     """``fn(single_config, *args)`` for every config of a batched schedule, stacked on axis 0."""
-    return jax.vmap(fn, in_axes=(_in_axes(schedule),) + (None,) * len(args))(schedule, *args)
+    return jax.vmap(fn, in_axes=(config_axes(schedule),) + (None,) * len(args))(schedule, *args)
 
 
 def stack(schedules: Sequence[Schedule]) -> Schedule:
@@ -94,8 +97,8 @@ def stack(schedules: Sequence[Schedule]) -> Schedule:
         raise ValueError("stack needs at least one schedule")
     first = schedules[0]
     for i, s in enumerate(schedules):
-        if not isinstance(s, Schedule):
-            raise TypeError(f"schedules[{i}] is not an lrjit schedule: {s!r:.80}")
+        if not isinstance(s, Config):
+            raise TypeError(f"schedules[{i}] is not an lrjit schedule or config: {s!r:.80}")
         if batch_size(s) is not None:
             raise ValueError(f"schedules[{i}] is already batched; unstack it first")
         if i:
@@ -123,7 +126,7 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
             if d:
                 return d
         return None
-    if not isinstance(a, Schedule):
+    if not isinstance(a, Config):
         return None
     for name in type(a)._specs:
         x, y = getattr(a, name), getattr(b, name)
@@ -133,7 +136,7 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
                 return f"{sub}: {x!r} vs {y!r}"
         elif (x is None) != (y is None):
             return f"{sub}: {_show(x)} vs {_show(y)}"
-        elif isinstance(x, Schedule | tuple | list):
+        elif isinstance(x, Config | tuple | list):
             d = _first_difference(x, y, sub)
             if d:
                 return d

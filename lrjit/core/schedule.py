@@ -21,7 +21,7 @@ from jax.experimental import checkify
 from lrjit.core.fields import FieldSpec, Kind, convert_leaf, field_spec, is_traced
 from lrjit.core.steps import as_step_array
 
-__all__ = ["Check", "Schedule", "registry"]
+__all__ = ["Check", "Config", "Schedule", "registry"]
 
 _FAMILIES: dict[str, type[Schedule]] = {}
 
@@ -34,23 +34,21 @@ def registry() -> dict[str, type[Schedule]]:
     return dict(_FAMILIES)
 
 
-class Schedule:
-    """A learning-rate schedule: an immutable pytree, evaluated as a pure function of the step.
+class Config:
+    """An immutable pytree dataclass: the machinery schedules (and other configs, such as metric-driven
+    controllers) share.
 
-    Subclasses declare fields with :func:`leaf` / :func:`static` and implement ``_evaluate(step)`` for an
-    integer step array of any shape (one config; batching is done by ``vmap``). They may add
-    ``_checks(xp)`` for rules that span several fields.
-
-    Class attributes:
-      reference: the source-library object whose values the family reproduces.
+    Subclasses declare fields with :func:`leaf` (a numeric hyperparameter: a pytree leaf) and
+    :func:`static` (structure: part of the treedef) and may add ``_checks(xp)`` for rules that span several
+    fields. Construction converts and validates concrete values; transformations rebuild instances without
+    running ``__init__``.
     """
 
-    reference: ClassVar[str] = ""
     _specs: ClassVar[dict[str, FieldSpec]]
     _leaf_names: ClassVar[tuple[str, ...]]
     _static_names: ClassVar[tuple[str, ...]]
 
-    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         dataclasses.dataclass(frozen=True, eq=False, repr=False)(cls)
         specs: dict[str, FieldSpec] = {}
@@ -65,8 +63,6 @@ class Schedule:
         jax.tree_util.register_pytree_with_keys(
             cls, cls._tree_flatten_with_keys, cls._tree_unflatten, cls._tree_flatten
         )
-        if not abstract:
-            _FAMILIES[cls.__name__] = cls
 
     # ----------------------------------------------------------------------------------------- pytree
     def _tree_flatten(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -77,7 +73,7 @@ class Schedule:
         return children, self._static_values()
 
     @classmethod
-    def _tree_unflatten(cls, aux: tuple[Any, ...], children: tuple[Any, ...]) -> Schedule:
+    def _tree_unflatten(cls, aux: tuple[Any, ...], children: tuple[Any, ...]) -> Config:
         # Bypasses __init__: under jit/vmap children are tracers or placeholders, not user input.
         obj = object.__new__(cls)
         for name, value in zip(cls._leaf_names, children, strict=True):
@@ -99,7 +95,7 @@ class Schedule:
                 if not spec.optional:
                     raise ValueError(f"{owner}: `{name}` is required, got None")
                 continue
-            if isinstance(value, Schedule):
+            if isinstance(value, Config):
                 continue
             assert spec.kind is not None
             object.__setattr__(self, name, convert_leaf(owner, name, spec.kind, value))
@@ -124,7 +120,7 @@ class Schedule:
     def _own_leaves(self) -> Iterator[tuple[str, Any, FieldSpec]]:
         for name in self._leaf_names:
             value = getattr(self, name)
-            if value is not None and not isinstance(value, Schedule):
+            if value is not None and not isinstance(value, Config):
                 yield name, value, self._specs[name]
 
     def _checks(self, xp: Any) -> list[Check]:
@@ -146,30 +142,8 @@ class Schedule:
             checkify.check(jnp.all(ok), f"{owner}: {message}")
         for name in self._leaf_names:
             child = getattr(self, name)
-            if isinstance(child, Schedule):
+            if isinstance(child, Config):
                 child.emit_checks()
-
-    # -------------------------------------------------------------------------------- evaluation
-    def __call__(self, step: Any) -> jax.Array:
-        """The learning rate at ``step``.
-
-        Args:
-          step: a Python int, or a NumPy/JAX integer scalar or array of any shape; step 0 is the first
-            update. Float steps raise TypeError; concrete negative steps raise ValueError.
-
-        Returns:
-          A float array of ``step``'s shape (batched schedules prepend their batch axis), in the dtype of
-          the float hyperparameters: float32 by default, float64 under x64 with float64 hyperparameters.
-        """
-        from lrjit.core.batch import batch_size, vmap_over_configs
-
-        step = as_step_array(step)
-        if batch_size(self) is None:
-            return self._evaluate(step)
-        return vmap_over_configs(lambda s, t: s._evaluate(t), self, step)
-
-    def _evaluate(self, step: jax.Array) -> jax.Array:
-        raise NotImplementedError
 
     @property
     def dtype(self) -> np.dtype:
@@ -187,7 +161,7 @@ class Schedule:
 
     # ------------------------------------------------------------------------------- sampling
     @classmethod
-    def sample(cls, rng: np.random.Generator, **fixed: Any) -> Schedule:
+    def sample(cls, rng: np.random.Generator, **fixed: Any) -> Config:
         """A random valid config: each leaf drawn from its domain, cross-field rules met by redrawing.
 
         Args:
@@ -222,7 +196,7 @@ class Schedule:
         """The field values by name (leaves as stored, static values as given)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
-    def replace(self, **changes: Any) -> Schedule:
+    def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated like a new construction)."""
         return dataclasses.replace(self, **changes)
 
@@ -248,6 +222,47 @@ class Schedule:
         return hash((treedef, tuple(_leaf_key(x) for x in leaves)))
 
 
+class Schedule(Config):
+    """A learning-rate schedule: an immutable pytree, evaluated as a pure function of the step.
+
+    Subclasses declare fields with :func:`leaf` / :func:`static` and implement ``_evaluate(step)`` for an
+    integer step array of any shape (one config; batching is done by ``vmap``). Every concrete subclass
+    is listed by :func:`registry`; pass ``abstract=True`` in the class statement for a shared base.
+
+    Class attributes:
+      reference: the source-library object whose values the family reproduces.
+    """
+
+    reference: ClassVar[str] = ""
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not abstract:
+            _FAMILIES[cls.__name__] = cls
+
+    # -------------------------------------------------------------------------------- evaluation
+    def __call__(self, step: Any) -> jax.Array:
+        """The learning rate at ``step``.
+
+        Args:
+          step: a Python int, or a NumPy/JAX integer scalar or array of any shape; step 0 is the first
+            update. Float steps raise TypeError; concrete negative steps raise ValueError.
+
+        Returns:
+          A float array of ``step``'s shape (batched schedules prepend their batch axis), in the dtype of
+          the float hyperparameters: float32 by default, float64 under x64 with float64 hyperparameters.
+        """
+        from lrjit.core.batch import batch_size, vmap_over_configs
+
+        step = as_step_array(step)
+        if batch_size(self) is None:
+            return self._evaluate(step)
+        return vmap_over_configs(lambda s, t: s._evaluate(t), self, step)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
+
 def _host(x: Any) -> np.ndarray:
     if isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
         return np.asarray(jax.random.key_data(x))
@@ -267,7 +282,7 @@ def _leaf_key(x: Any) -> tuple[Any, ...]:
 
 
 def _repr_value(v: Any) -> str:
-    if isinstance(v, Schedule | str | bool) or v is None:
+    if isinstance(v, Config | str | bool) or v is None:
         return repr(v)
     if isinstance(v, tuple | list):
         return "[" + ", ".join(_repr_value(x) for x in v) + "]"
