@@ -8,6 +8,7 @@ boundaries and restarts are exact and large steps lose no precision to float rou
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -91,6 +92,24 @@ def linear_warmup(progress: jax.Array, total: jax.Array, start: jax.Array, end: 
     return start + (end - start) * ratio(progress, total)
 
 
+@jax.custom_jvp
+def _flat_left(step: jax.Array, first_length: jax.Array, mult: jax.Array) -> jax.Array:
+    """The fraction of the cycle left for ``mult == 1``, from integer counts."""
+    index = whole_periods(step, first_length)
+    return ratio(((index + 1) * first_length - step).astype(mult.dtype), first_length.astype(mult.dtype))
+
+
+@_flat_left.defjvp
+def _flat_left_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[jax.Array, jax.Array]:
+    # The value has no mult in it, yet the curve is smooth through mult = 1: cycle i then starts at
+    # L * (i + i (i - 1) / 2 * (mult - 1) + ...), so d(left)/d(mult) = i (i + 1) / 2 - i * left.
+    # A custom rule keeps this out of the forward kernel.
+    step, first_length, mult = primals
+    left = _flat_left(step, first_length, mult)
+    i = whole_periods(step, first_length).astype(left.dtype)
+    return left, (i * (i + 1) / 2 - i * left) * tangents[2]
+
+
 def geometric_cycle(
     step: jax.Array, first_length: jax.Array, mult: jax.Array, dtype: jax.typing.DTypeLike
 ) -> tuple[jax.Array, jax.Array]:
@@ -119,12 +138,7 @@ def geometric_cycle(
     """
     # mult == 1: integer arithmetic.
     flat_index = whole_periods(step, first_length)
-    flat_left = ratio(((flat_index + 1) * first_length - step).astype(dtype), first_length.astype(dtype))
-    # The integer branch has no mult in it, yet the curve is smooth through mult = 1: add the exact
-    # first-order term, zero in value, so grad sees d(left)/d(mult) = i(i+1)/2 - i * left there.
-    i_flat = flat_index.astype(dtype)
-    slope = i_flat * (i_flat + 1) / 2 - i_flat * flat_left
-    flat_left = flat_left + (mult - lax.stop_gradient(mult)).astype(dtype) * slope
+    flat_left = _flat_left(step, first_length, mult.astype(dtype))
 
     # mult != 1: geometric; a safe multiplier keeps the unused branch (and its gradient) finite.
     geometric = mult != 1

@@ -1,0 +1,41 @@
+"""A whole K x N curve matrix is one fused XLA kernel, for every family.
+
+Counts, in the compiled (optimized) HLO of ``lrjit.curves``'s program, the ENTRY instructions whose result
+has the full [K, N] shape. XLA may add small per-config fusions (e.g. ``1 / decay_steps`` for K configs);
+those are O(K) and are not counted. A second matrix-sized kernel means an intermediate curve went through
+memory (it happened once when a gradient-only term made XLA materialize the cycle index).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import lrjit
+from lrjit.core.batch import _curves_range
+
+K, N = 4, 1000
+_SHAPE = re.compile(r"=\s*\w+\[(\d+(?:,\d+)*)\]")
+
+
+def _matrix_instructions(schedule: lrjit.Schedule) -> list[str]:
+    hlo = _curves_range.lower(schedule, N).compile().as_text()
+    entry = hlo[hlo.index("ENTRY") :]
+    out = []
+    for line in entry.splitlines()[1:]:
+        m = _SHAPE.search(line)
+        if m and tuple(int(x) for x in m.group(1).split(",")) == (K, N):
+            out.append(line.strip())
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(lrjit.registry()))
+def test_one_matrix_kernel(name: str) -> None:
+    cls = lrjit.registry()[name]
+    rng = np.random.default_rng(7)
+    fixed = {"n": 3} if name == "PiecewiseConstantDecay" else {}
+    configs = [cls(**cls._sample_fields(rng, **fixed)) if fixed else cls.sample(rng) for _ in range(K)]
+    matrix = _matrix_instructions(lrjit.stack(configs))
+    assert len(matrix) == 1 and " fusion(" in matrix[0], "\n".join(matrix)
