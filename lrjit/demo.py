@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import pathlib
+import runpy
 import sys
 from collections.abc import Sequence
 
@@ -56,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lrjit.demo", description=__doc__)
     parser.add_argument("--out", default="out", help="folder for gallery.png (default: out)")
     parser.add_argument("--steps", type=int, default=EXAMPLE_STEPS, help="steps per curve")
+    parser.add_argument(
+        "--train-steps",
+        type=int,
+        default=1000,
+        help="steps of the training example (examples/train_warmup_cosine.py); 0 skips it",
+    )
     args = parser.parse_args(argv)
 
     scheds = examples()
@@ -72,7 +80,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\ngallery: {path}")
     else:
         print("\n(matplotlib not installed: no gallery; pip install 'lrjit[plot]')")
+    if args.train_steps > 0:
+        run_training_example(args.train_steps)
     return 0
+
+
+def run_training_example(steps: int) -> None:
+    """Runs examples/train_warmup_cosine.py (warmup + cosine through optax) from a source checkout."""
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "train_warmup_cosine.py"
+    if not path.exists():
+        print(f"\n(training example not found at {path}: it ships with the source checkout)")
+        return
+    print(f"\ntraining a small MLP for {steps} steps with warmup + cosine through optax ({path.name}):")
+    example = runpy.run_path(str(path))
+    example["train"](steps=steps, warmup=max(steps // 20, 1), log_every=max(steps // 10, 1))
 
 
 if __name__ == "__main__":

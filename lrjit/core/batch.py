@@ -76,6 +76,9 @@ def config_axes(schedule: Config) -> Config:
 
 def vmap_over_configs(fn: Callable[[Any, Any], jax.Array], schedule: Schedule, *args: Any) -> jax.Array:
     """``fn(single_config, *args)`` for every config of a batched schedule, stacked on axis 0."""
+    # Host (NumPy) leaves become device arrays first: vmap would otherwise batch raw ndarrays, which
+    # custom-derivative rules inside the formulas do not accept.
+    schedule = jax.tree.map(jnp.asarray, schedule)
     return jax.vmap(fn, in_axes=(config_axes(schedule),) + (None,) * len(args))(schedule, *args)
 
 

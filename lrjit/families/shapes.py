@@ -138,7 +138,7 @@ def geometric_cycle(
     """
     # mult == 1: integer arithmetic.
     flat_index = whole_periods(step, first_length)
-    flat_left = _flat_left(step, first_length, mult.astype(dtype))
+    flat_left = _flat_left(jnp.asarray(step), jnp.asarray(first_length), jnp.asarray(mult, dtype))
 
     # mult != 1: geometric; a safe multiplier keeps the unused branch (and its gradient) finite.
     geometric = mult != 1

@@ -1,0 +1,132 @@
+"""Population training: K models, each with its own schedule config, trained by one jitted, vmapped step.
+
+A batched schedule (``lrjit.stack`` of K configs of one family and structure) carries one config per model.
+The per-model train step is written for ONE model and ONE config, building its optimizer from the
+schedule it is given; :func:`population_step` vmaps it over the K models and their configs
+(``in_axes`` from :func:`lrjit.config_axes`) and jits the result. The schedule is an argument of the
+jitted function, not a constant closed over, so any other batch of configs of the same structure (family,
+static fields, optional fields set, K) reuses the compiled program::
+
+    import jax, jax.numpy as jnp, optax, lrjit
+    from lrjit.train.population import population_init, population_step, replicate
+
+    def loss_fn(w, batch):
+        x, y = batch
+        return jnp.mean((x @ w - y) ** 2)
+
+    def make_optimizer(schedule):           # one config (traced inside the step)
+        return optax.sgd(schedule, momentum=0.9)
+
+    def train_step(params, opt_state, schedule, batch):
+        loss, grads = jax.value_and_grad(loss_fn)(params, batch)
+        updates, opt_state = make_optimizer(schedule).update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, {"loss": loss}
+
+    x = jax.random.normal(jax.random.key(0), (32, 4))
+    batch = (x, x @ jnp.arange(4.0))
+    schedules = lrjit.stack([lrjit.CosineDecay(r, 100) for r in (0.01, 0.03, 0.1, 0.3)])
+    params = replicate(jnp.zeros(4), 4)     # [K, 4]: the same start for every model
+    opt_states = population_init(make_optimizer, params, schedules)
+    step = population_step(train_step)      # the data batch is shared (data_axes=None)
+    for _ in range(100):
+        params, opt_states, metrics = step(params, opt_states, schedules, batch)
+    metrics["loss"]                         # [K]: one loss per model
+
+Pattern reference: ``jax.vmap`` over per-example or per-model functions (JAX "Automatic vectorization");
+the schedules are optax schedules, so any ``optax`` optimizer built from one config works per model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from lrjit.core.batch import config_axes
+from lrjit.core.schedule import Config
+
+__all__ = ["population_init", "population_step", "replicate", "schedule_axes"]
+
+TrainStep = Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]]
+
+
+def schedule_axes(schedules: Any) -> Any:
+    """The ``vmap`` ``in_axes`` of a batched schedule, or of a pytree of them.
+
+    Args:
+      schedules: a batched lrjit schedule (or config), or a pytree of them, e.g.
+        ``{"lr": lrjit.stack(...), "b1": lrjit.stack(...)}``; other leaves (arrays) are taken to have a
+        leading axis of K.
+
+    Returns:
+      ``in_axes`` for ``schedules``: :func:`lrjit.config_axes` for each config (0 on leaves with a config
+      axis, None on shared ones), 0 for every other leaf.
+    """
+    is_config = lambda x: isinstance(x, Config)  # noqa: E731
+    return jax.tree.map(lambda x: config_axes(x) if is_config(x) else 0, schedules, is_leaf=is_config)
+
+
+def replicate(tree: Any, k: int) -> Any:
+    """K copies of a pytree stacked on a new leading axis: the same initial params for every model.
+
+    Args:
+      tree: a pytree of arrays (e.g. one model's params).
+      k: the number of models.
+
+    Returns:
+      The pytree with every leaf of shape ``[k, *leaf.shape]``.
+    """
+    return jax.tree.map(lambda x: jnp.broadcast_to(x, (k, *jnp.shape(x))), tree)
+
+
+def population_init(
+    make_optimizer: Callable[[Any], optax.GradientTransformation], params: Any, schedules: Any
+) -> Any:
+    """The K optimizer states: ``make_optimizer(schedule_i).init(params_i)`` for every model i, stacked.
+
+    The schedule goes to the optimizer's ``init`` too, since some states hold values of it
+    (``inject_hyperparams`` stores each hyperparameter at count 0).
+
+    Args:
+      make_optimizer: builds the optimizer of one model from one config, e.g. ``lambda s: optax.adam(s)``;
+        the same builder the train step uses.
+      params: the K models' params, every leaf with a leading axis of K (see :func:`replicate`).
+      schedules: a batched schedule with K configs, or a pytree of them (see :func:`schedule_axes`).
+
+    Returns:
+      The optimizer states, every leaf with a leading axis of K.
+    """
+    init = lambda p, s: make_optimizer(s).init(p)  # noqa: E731
+    # Jitted: one compilation instead of one per operation of an eager vmap.
+    return jax.jit(jax.vmap(init, in_axes=(0, schedule_axes(schedules))))(params, schedules)
+
+
+def population_step(train_step: TrainStep, *, data_axes: Any = None, donate: bool = False) -> TrainStep:
+    """One jitted step for K models: ``train_step`` vmapped over the models and their schedule configs.
+
+    ``train_step(params, opt_state, schedule, batch) -> (params, opt_state, metrics)`` is written for one
+    model and one config, and builds its optimizer from ``schedule`` (e.g. ``optax.adam(schedule)``).
+    The returned function takes the K models' params and optimizer states (leading axis K), a batched
+    schedule with K configs and the data, and returns the K updated params, states and metrics (leading
+    axis K). The in_axes of the schedule are computed from its structure when the function is traced, so
+    a new batch of configs of the same structure reuses the compiled program.
+
+    Args:
+      train_step: the step of one model.
+      data_axes: the ``vmap`` axes of the data: None (default) for one batch shared by all K models, 0 for
+        one batch per model (every leaf with a leading axis of K), or a pytree prefix mixing both.
+      donate: donate the params and optimizer-state buffers to the output (``jax.jit``'s
+        ``donate_argnums``), so K models' state is updated in place; the inputs are then invalid.
+
+    Returns:
+      ``step(params, opt_states, schedules, batch) -> (params, opt_states, metrics)``, jitted.
+    """
+
+    def step(params: Any, opt_states: Any, schedules: Any, batch: Any) -> tuple[Any, Any, Any]:
+        axes = (0, 0, schedule_axes(schedules), data_axes)
+        return jax.vmap(train_step, in_axes=axes)(params, opt_states, schedules, batch)
+
+    return jax.jit(step, donate_argnums=(0, 1) if donate else ())
