@@ -22,7 +22,6 @@ XLA may fuse a jitted, vmapped or eager program differently, which moves the las
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import itertools
 import math
 import re
@@ -66,20 +65,9 @@ def family(name: str) -> type[Schedule]:
 def sample_fixed(cls: type[Schedule], rng: np.random.Generator, **fixed: Any) -> Schedule:
     """A random valid config whose vector leaves (if any) have ``VECTOR_LEN`` entries.
 
-    ``cls.sample`` draws the number of boundaries at random; stacking needs one structure, so families
-    whose ``_sample_fields`` takes ``n`` are asked for ``n=VECTOR_LEN`` directly.
+    ``cls.sample`` draws the number of boundaries at random; stacking needs one structure.
     """
-    if "n" not in inspect.signature(cls._sample_fields).parameters:
-        return cls.sample(rng, **fixed)
-    last: Exception | None = None
-    for _ in range(200):
-        kwargs = dict(cls._sample_fields(rng, n=VECTOR_LEN))
-        kwargs.update(fixed)
-        try:
-            return cls(**kwargs)
-        except ValueError as e:  # a cross-field rule: draw again
-            last = e
-    raise RuntimeError(f"{cls.__name__}: no valid config drawn: {last}")
+    return cls.sample(rng, vector_len=VECTOR_LEN, **fixed)
 
 
 def structure(s: Schedule) -> tuple[Any, ...]:

@@ -10,6 +10,7 @@ runs eagerly, under ``jit``, under ``vmap`` (one config per lane) and under ``gr
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -161,17 +162,20 @@ class Config:
 
     # ------------------------------------------------------------------------------- sampling
     @classmethod
-    def sample(cls, rng: np.random.Generator, **fixed: Any) -> Config:
+    def sample(cls, rng: np.random.Generator, *, vector_len: int | None = None, **fixed: Any) -> Config:
         """A random valid config: each leaf drawn from its domain, cross-field rules met by redrawing.
 
         Args:
           rng: a NumPy generator.
+          vector_len: the length of vector leaves (boundaries, milestones) for families that draw them;
+            random when None. Configs of one structure (to stack) need one length.
           **fixed: fields to hold at given values (static fields keep their defaults unless given;
             optional leaves are drawn as present unless given, e.g. ``warmup_target=None``).
         """
+        sized = vector_len is not None and "n" in inspect.signature(cls._sample_fields).parameters
         last: Exception | None = None
         for _ in range(200):
-            kwargs = dict(cls._sample_fields(rng))
+            kwargs = dict(cls._sample_fields(rng, n=vector_len) if sized else cls._sample_fields(rng))
             kwargs.update(fixed)
             try:
                 return cls(**kwargs)
