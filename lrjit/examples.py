@@ -32,4 +32,49 @@ def examples() -> dict[str, Schedule]:
         "PolyScheduler": lrjit.PolyScheduler(n, base_lr=0.1, pwr=2.0, final_lr=0.001, warmup_steps=800),
         "CosineScheduler": lrjit.CosineScheduler(n, base_lr=0.1, final_lr=0.001, warmup_steps=800),
         "SquareRootScheduler": lrjit.SquareRootScheduler(0.1),
+        "CosineLRScheduler": lrjit.CosineLRScheduler(
+            0.1,
+            3000,
+            lr_min=1e-4,
+            cycle_mul=2.0,
+            cycle_decay=0.5,
+            cycle_limit=2,
+            warmup_t=500,
+            warmup_prefix=True,
+        ),
+        "TanhLRScheduler": lrjit.TanhLRScheduler(
+            0.1, n - 500, lr_min=1e-4, warmup_t=500, warmup_lr_init=0.001
+        ),
+        "PolyLRScheduler": lrjit.PolyLRScheduler(
+            0.1,
+            4000,
+            power=2.0,
+            cycle_limit=2,
+            cycle_decay=0.5,
+            k_decay=1.5,
+            noise_range_t=2000,
+            noise_pct=0.1,
+        ),
+        "WarmupStableDecay": lrjit.WarmupStableDecay(
+            0.1, 1000, 6000, 3000, decay_type="1-sqrt", min_lr_ratio=0.01
+        ),
+        "InverseSqrt": lrjit.InverseSqrt(0.1, 1000),
+        "CosineWithMinLR": lrjit.CosineWithMinLR(0.1, 500, n, min_lr_rate=0.1),
+        "CosineWithHardRestarts": lrjit.CosineWithHardRestarts(0.1, 500, n, num_cycles=3),
+        "PolynomialWithWarmup": lrjit.PolynomialWithWarmup(0.1, 500, n - 1000, lr_end=1e-4, power=2.0),
+        "Triangular": lrjit.Triangular(0.1, 0.001, 2500, lr_shrink=0.7),
+        "TriStage": lrjit.TriStage(0.1, 1000, 3000, 5000, init_lr_scale=0.01, final_lr_scale=0.05),
+        "StepLR": lrjit.StepLR(0.1, step_size=2500, gamma=0.3),
+        "MultiStepLR": lrjit.MultiStepLR(0.1, milestones=[4000, 7000, 7000], gamma=0.5),
+        "ConstantLR": lrjit.ConstantLR(0.1, factor=0.25, total_iters=3000),
+        "LinearLR": lrjit.LinearLR(0.1, start_factor=0.01, end_factor=1.0, total_iters=2000),
+        "ExponentialLR": lrjit.ExponentialLR(0.1, gamma=0.9997),
+        "PolynomialLR": lrjit.PolynomialLR(0.1, total_iters=n, power=2.0),
+        "CosineAnnealingLR": lrjit.CosineAnnealingLR(0.1, T_max=4000, eta_min=0.001),
+        "CosineAnnealingWarmRestarts": lrjit.CosineAnnealingWarmRestarts(
+            0.1, T_0=1000, T_mult=2, eta_min=0.001
+        ),
+        "CyclicLR": lrjit.CyclicLR(0.001, 0.1, step_size_up=1000, mode="triangular2"),
+        "OneCycleLR": lrjit.OneCycleLR(0.1, total_steps=n, pct_start=0.3),
+        "OneCycleMomentum": lrjit.OneCycleMomentum(total_steps=n, pct_start=0.3),
     }

@@ -260,6 +260,240 @@ REFERENCES: dict[str, Callable[[Stored, np.ndarray], np.ndarray]] = {
 
 
 # ------------------------------------------------------------------------------------------------------
+# timm (timm/scheduler/cosine_lr.py, tanh_lr.py, poly_lr.py, scheduler.py), Hugging Face
+# (transformers/optimization.py) and fairseq (tri_stage_lr_scheduler.py)
+# ------------------------------------------------------------------------------------------------------
+def _cycles_left(d0: int, t_mul: float, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SGDR (index, fraction done, fraction left) of each step, exactly (NaN past a t_mul < 1 horizon)."""
+    if t_mul == 1.0:
+        r = s % d0
+        return (s // d0).astype(np.float64), r / d0, (d0 - r) / d0
+    t = Fraction(t_mul)
+    horizon = Fraction(d0) / (1 - t) if t < 1 else None
+    last = max((int(x) for x in s if horizon is None or x < horizon), default=0)
+    starts, lengths = [Fraction(0)], [Fraction(d0)]
+    while starts[-1] + lengths[-1] <= last:
+        starts.append(starts[-1] + lengths[-1])
+        lengths.append(lengths[-1] * t)
+    index, done, left = (np.full(s.shape, np.nan) for _ in range(3))
+    for k, x in enumerate(s.tolist()):
+        if horizon is not None and x >= horizon:
+            continue
+        i = bisect.bisect_right(starts, x) - 1
+        index[k] = i
+        done[k] = float((x - starts[i]) / lengths[i])
+        left[k] = float((starts[i] + lengths[i] - x) / lengths[i])
+    return index, done, left
+
+
+def _timm(c: Stored, s: np.ndarray, shape: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """timm ``_get_lr`` plus ``_add_noise`` (lrjit's draw ``noise(step)``); ``shape(done, left)`` is the
+    cycle curve in [0, 1]. Past a cycle_mul < 1 horizon every cycle is over: lr_min."""
+    base, lr_min, w = c.f("base_lr"), c.f("lr_min"), c.i("warmup_t")
+    prefix = c.b("warmup_prefix")
+
+    def after(t: np.ndarray) -> np.ndarray:
+        index, done, left = _cycles_left(c.i("t_initial"), c.f("cycle_mul"), t)
+        finished = ~(index < c.i("cycle_limit"))
+        index = np.where(np.isnan(index), 0.0, index)
+        lr_max = base * np.power(c.f("cycle_decay"), index)
+        with np.errstate(invalid="ignore"):
+            value = lr_min + (lr_max - lr_min) * shape(done, left)
+        return np.where(finished, lr_min, value)
+
+    main = after(np.maximum(s - w, 0) if prefix else s)
+    if type(c.sched).__name__ == "TanhLRScheduler" and not prefix:
+        target = float(after(np.array([w]))[0])
+    else:
+        target = base
+    init = c.f("warmup_lr_init")
+    lr = np.where(s < w, init + s * ((target - init) / max(w, 1)), main)
+    if c["noise_range_t"] is None:
+        return lr
+    x = np.asarray(on_padded(c.sched.noise, s), dtype=np.float64)
+    return lr + lr * x
+
+
+def _one_minus_pow_k(c: Stored, done: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """1 - done**k, as -expm1(k * log1p(-left)) (exact-left form; 1 at a cycle start)."""
+    with np.errstate(divide="ignore"):
+        out = -np.expm1(c.f("k_decay") * np.log1p(-left))
+    return np.where(done == 0, 1.0, out)
+
+
+def ref_timm_cosine(c: Stored, s: np.ndarray) -> np.ndarray:
+    """timm CosineLRScheduler: lr_min + 0.5 (lr_max - lr_min) (1 + cos(pi t_cur**k / t_i**k))."""
+    return _timm(c, s, lambda done, left: np.sin(np.pi / 2 * _one_minus_pow_k(c, done, left)) ** 2)
+
+
+def ref_timm_tanh(c: Stored, s: np.ndarray) -> np.ndarray:
+    """timm TanhLRScheduler: lr_min + 0.5 (lr_max - lr_min) (1 - tanh(lb (1 - r) + ub r))."""
+    lb, ub = c.f("lb"), c.f("ub")
+    return _timm(c, s, lambda done, left: 0.5 * (1 - np.tanh(lb * left + ub * done)))
+
+
+def ref_timm_poly(c: Stored, s: np.ndarray) -> np.ndarray:
+    """timm PolyLRScheduler: lr_min + (lr_max - lr_min) (1 - t_cur**k / t_i**k) ** power."""
+    return _timm(c, s, lambda done, left: np.power(_one_minus_pow_k(c, done, left), c.f("power")))
+
+
+def _hf_warm(c: Stored, s: np.ndarray, w: int) -> np.ndarray:
+    return s / max(1, w)
+
+
+def ref_wsd(c: Stored, s: np.ndarray) -> np.ndarray:
+    """transformers _get_wsd_scheduler_lambda; 1 - sqrt(1 - p) and 1 - sqrt(p) in their cancellation-free
+    forms p / (1 + sqrt(1 - p)) and (1 - p) / (1 + sqrt(p)), 1 - p from integer counts."""
+    w, st, d = c.i("num_warmup_steps"), c.i("num_stable_steps"), c.i("num_decay_steps")
+    m, nc = c.f("min_lr_ratio"), c.f("num_cycles")
+    p = np.minimum(s, w) / max(1, w)
+    rest = np.maximum(w - s, 0) / max(1, w)
+    rise = {"linear": p, "cosine": 0.5 * (1 - np.cos(np.pi * p)), "1-sqrt": p / (1 + np.sqrt(rest))}
+    k = np.clip(s - w - st, 0, d)
+    q, left = k / max(1, d), (max(1, d) - k) / max(1, d)
+    fall = {
+        "linear": left,
+        "cosine": np.cos(np.pi * nc * q) ** 2,
+        "1-sqrt": left / (1 + np.sqrt(q)),
+    }
+    warm = np.maximum(rise[c["warmup_type"]] * (1 - m) + m, 0)
+    decay = np.maximum(fall[c["decay_type"]] * (1 - m) + m, 0)
+    out = np.where(s < w, warm, np.where(s < w + st, 1.0, np.where(s < w + st + d, decay, m)))
+    return c.f("base_lr") * out
+
+
+def ref_inverse_sqrt(c: Stored, s: np.ndarray) -> np.ndarray:
+    """transformers _get_inverse_sqrt_schedule_lr_lambda."""
+    w, ts = c.i("num_warmup_steps"), c.i("timescale")
+    decay = 1.0 / np.sqrt((np.maximum(s, w) + (ts - w)) / ts)
+    return c.f("base_lr") * np.where(s < w, _hf_warm(c, s, w), decay)
+
+
+def ref_cosine_min_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """transformers _get_cosine_schedule_with_warmup_lr_lambda with min_lr_rate; the phase
+    2 num_cycles (s - W) / max(1, N - W) reduced modulo 2 with Fractions."""
+    w, n, r = c.i("num_warmup_steps"), c.i("num_training_steps"), c.f("min_lr_rate")
+    two_nc, span = 2 * Fraction(c.f("num_cycles")), max(1, n - w)
+    phase = np.array([float((two_nc * max(x - w, 0) / span) % 2) for x in s.tolist()])
+    factor = np.maximum(np.cos(np.pi * phase / 2) ** 2 * (1 - r) + r, 0)
+    return c.f("base_lr") * np.where(s < w, _hf_warm(c, s, w), factor)
+
+
+def ref_hard_restarts(c: Stored, s: np.ndarray) -> np.ndarray:
+    """transformers _get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda, (nc p) mod 1 exactly."""
+    w, n, nc = c.i("num_warmup_steps"), c.i("num_training_steps"), c.i("num_cycles")
+    span = max(1, n - w)
+    k = np.maximum(s - w, 0)
+    frac = ((nc * np.minimum(k, span)) % span) / span
+    factor = np.where(k >= span, 0.0, np.cos(np.pi * frac / 2) ** 2)
+    return c.f("base_lr") * np.where(s < w, _hf_warm(c, s, w), factor)
+
+
+def ref_poly_warmup(c: Stored, s: np.ndarray) -> np.ndarray:
+    """transformers _get_polynomial_decay_schedule_with_warmup_lr_lambda (times lr_init); pct_remaining
+    as the exact ratio (N - s) / (N - W); lr_end at s = N = W (where HF divides by zero)."""
+    w, n, base, end = c.i("num_warmup_steps"), c.i("num_training_steps"), c.f("base_lr"), c.f("lr_end")
+    remaining = np.maximum(n - s, 0) / max(1, n - w)
+    decay = np.where(s < n, (base - end) * np.power(remaining, c.f("power")) + end, end)
+    return np.where(s < w, base * _hf_warm(c, s, w), decay)
+
+
+def ref_tri_stage(c: Stored, s: np.ndarray) -> np.ndarray:
+    """fairseq TriStageLRSchedule.step_update with _decide_stage (``<=`` closes the decay stage)."""
+    w, h, d = c.i("warmup_steps"), c.i("hold_steps"), c.i("decay_steps")
+    peak = c.f("base_lr")
+    init, final = c.f("init_lr_scale") * peak, c.f("final_lr_scale") * peak
+    rate = (peak - init) / w if w else 0.0
+    decay_factor = -np.log(c.f("final_lr_scale")) / d
+    k = np.clip(s - w - h, 0, d)
+    return np.where(
+        s < w,
+        init + rate * s,
+        np.where(s < w + h, peak, np.where(s <= w + h + d, peak * np.exp(-decay_factor * k), final)),
+    )
+
+
+def ref_triangular(c: Stored, s: np.ndarray) -> np.ndarray:
+    """fairseq TriangularLRSchedule.step_update; x = |n / S - 2 (c + 1) + 1| from the exact remainder."""
+    half = c.i("lr_period_updates") // 2
+    cycle = s // (2 * half)
+    x = np.abs((s - 2 * half * cycle) - half) / half
+    shrink = np.power(c.f("lr_shrink"), cycle.astype(np.float64))
+    peak = c.f("max_lr") * shrink
+    low = c.f("min_lr") * shrink if c.b("shrink_min") else c.f("min_lr")
+    return low + (peak - low) * np.maximum(0, 1 - x)
+
+
+REFERENCES.update(
+    {
+        "CosineLRScheduler": ref_timm_cosine,
+        "Triangular": ref_triangular,
+        "TanhLRScheduler": ref_timm_tanh,
+        "PolyLRScheduler": ref_timm_poly,
+        "WarmupStableDecay": ref_wsd,
+        "InverseSqrt": ref_inverse_sqrt,
+        "CosineWithMinLR": ref_cosine_min_lr,
+        "CosineWithHardRestarts": ref_hard_restarts,
+        "PolynomialWithWarmup": ref_poly_warmup,
+        "TriStage": ref_tri_stage,
+    }
+)
+
+
+def _timm_edges(c: Stored, limit: int) -> list[int]:
+    w, d0, t = c.i("warmup_t"), c.i("t_initial"), Fraction(c.f("cycle_mul"))
+    shift = w if c.b("warmup_prefix") else 0
+    out, start, length = [w, shift], Fraction(0), Fraction(d0)
+    for _ in range(c.i("cycle_limit") + 1):
+        start += length
+        length *= t
+        if start + shift > limit or length < 1:
+            break
+        out += [int(start) + shift, -(-start.numerator // start.denominator) + shift]
+    if c["noise_range_t"] is not None:
+        out += c.vec("noise_range_t", np.int64).tolist()
+    return out
+
+
+def _hf_edges(family: str, c: Stored, limit: int) -> list[int]:
+    if family == "WarmupStableDecay":
+        w, st, d = c.i("num_warmup_steps"), c.i("num_stable_steps"), c.i("num_decay_steps")
+        return [w, w + st, w + st + d]
+    if family == "InverseSqrt":
+        return [c.i("num_warmup_steps")]
+    if family == "TriStage":
+        w, h, d = c.i("warmup_steps"), c.i("hold_steps"), c.i("decay_steps")
+        return [w, w + h, w + h + d]
+    if family == "Triangular":
+        return _multiples(c.i("lr_period_updates") // 2, limit)
+    w, n = c.i("num_warmup_steps"), c.i("num_training_steps")
+    out = [w, n]
+    if family == "CosineWithHardRestarts":
+        span, nc = max(1, n - w), max(1, c.i("num_cycles"))
+        out += [w + span * j // nc for j in range(nc + 1)] + [w + -(-span * j // nc) for j in range(nc + 1)]
+    if family == "CosineWithMinLR":
+        out += [w + k * max(1, n - w) for k in (2, 3, 10)]
+    return out
+
+
+def edges_timm_hf(family: str, c: Stored, limit: int) -> list[int] | None:
+    """Edges of the timm / Hugging Face / fairseq families (None for other families)."""
+    if family in ("CosineLRScheduler", "TanhLRScheduler", "PolyLRScheduler"):
+        return _timm_edges(c, limit)
+    if family in REFERENCES and family in (
+        "WarmupStableDecay",
+        "InverseSqrt",
+        "CosineWithMinLR",
+        "CosineWithHardRestarts",
+        "PolynomialWithWarmup",
+        "TriStage",
+        "Triangular",
+    ):
+        return _hf_edges(family, c, limit)
+    return None
+
+
+# ------------------------------------------------------------------------------------------------------
 # Edge steps of a config (each is tested with its neighbours +-2)
 # ------------------------------------------------------------------------------------------------------
 def _multiples(period: int, limit: int, count: int = 4) -> list[int]:
@@ -281,6 +515,157 @@ def _restart_starts(c: Stored, limit: int, most: int = 12_000) -> list[int]:
     return out
 
 
+# ------------------------------------------------------------------------------------------------------
+# torch.optim.lr_scheduler families (closed forms of torch 2.13's stepped rates; see lrjit/families/torch.py)
+# ------------------------------------------------------------------------------------------------------
+def ref_step_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """torch StepLR: base * gamma ** (s // step_size)."""
+    return c.f("base_lr") * np.power(c.f("gamma"), (s // c.i("step_size")).astype(np.float64))
+
+
+def ref_multi_step_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """torch MultiStepLR: base * gamma ** #{milestones <= s}, repeats counted."""
+    m = np.sort(c.vec("milestones", np.int64))
+    k = np.searchsorted(m, s, side="right").astype(np.float64)
+    return c.f("base_lr") * np.power(c.f("gamma"), k)
+
+
+def ref_constant_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """torch ConstantLR (stepped): base * factor before total_iters (always when total_iters == 0)."""
+    t = c.i("total_iters")
+    return np.where((s < t) | (t == 0), c.f("base_lr") * c.f("factor"), c.f("base_lr"))
+
+
+def ref_linear_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """torch LinearLR: base * (sf + (ef - sf) * min(s, T) / T); sf throughout when T == 0."""
+    t, sf, ef = c.i("total_iters"), c.f("start_factor"), c.f("end_factor")
+    progress = np.minimum(s, t) / t if t > 0 else np.zeros(s.shape)
+    return c.f("base_lr") * (sf + (ef - sf) * progress)
+
+
+def ref_exponential_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """torch ExponentialLR: base * gamma ** s."""
+    return c.f("base_lr") * np.power(c.f("gamma"), s.astype(np.float64))
+
+
+def ref_polynomial_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """torch PolynomialLR: base * ((T - min(s, T)) / T) ** power; base throughout when T == 0."""
+    t = c.i("total_iters")
+    remaining = (t - np.minimum(s, t)) / t if t > 0 else np.ones(s.shape)
+    return c.f("base_lr") * np.power(remaining, c.f("power"))
+
+
+def ref_cosine_annealing_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """torch CosineAnnealingLR: eta + (base - eta) * 0.5 (1 + cos(pi s / T)), with s reduced mod 2T."""
+    t, eta = c.i("T_max"), c.f("eta_min")
+    return eta + (c.f("base_lr") - eta) * _cos2_half((s % (2 * t)) / t)
+
+
+def ref_warm_restarts(c: Stored, s: np.ndarray) -> np.ndarray:
+    """torch CosineAnnealingWarmRestarts: eta + (base - eta) * 0.5 (1 + cos(pi T_cur / T_i)), exact cycles."""
+    _, fraction = _cycles(c.i("T_0"), c.f("T_mult"), s)
+    eta = c.f("eta_min")
+    return eta + (c.f("base_lr") - eta) * _cos2_half(fraction)
+
+
+def ref_cyclic_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """torch CyclicLR with exact integer cycle positions."""
+    up, down = c.i("step_size_up"), c.i("step_size_down")
+    total = up + down
+    p = s % total
+    height = np.where(p <= up, p / up, (total - p) / max(down, 1))
+    mode, scale_mode = c["mode"], c["scale_mode"]
+    if scale_mode is None:
+        scale_mode = "iterations" if mode == "exp_range" else "cycle"
+    count = (s // total + 1) if scale_mode == "cycle" else s
+    count = count.astype(np.float64)
+    if mode == "triangular":
+        scale = np.ones(s.shape)
+    elif mode == "triangular2":
+        scale = np.power(2.0, 1 - count)
+    else:
+        scale = np.power(c.f("gamma"), count)
+    base = c.f("base_lr")
+    return base + (c.f("max_lr") - base) * height * scale
+
+
+def _one_cycle_ref(c: Stored, s: np.ndarray, values: list[float]) -> np.ndarray:
+    """torch OneCycleLR.get_lr's phase walk (float phase ends), steps past total_steps held at T - 1."""
+    total, pct = c.i("total_steps"), c.f("pct_start")
+    ends = [pct * total - 1] + ([2 * pct * total - 2] if c["three_phase"] else []) + [float(total - 1)]
+    t = np.where(s > total, total - 1, s).astype(np.float64)
+    out = np.empty(s.shape)
+    for k, x in enumerate(t.tolist()):
+        start = 0.0
+        for i, end in enumerate(ends):
+            if x <= end or i == len(ends) - 1:
+                frac = (x - start) / (end - start) if end != start else 1.0
+                a, b = values[i], values[i + 1]
+                if c["anneal_strategy"] == "cos":
+                    out[k] = b + (a - b) * float(_cos2_half(np.float64(frac)))
+                else:
+                    out[k] = (b - a) * frac + a
+                break
+            start = end
+    return out
+
+
+def ref_one_cycle_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    peak = c.f("max_lr")
+    initial = peak / c.f("div_factor")
+    low = initial / c.f("final_div_factor")
+    return _one_cycle_ref(c, s, [initial, peak, initial, low] if c["three_phase"] else [initial, peak, low])
+
+
+def ref_one_cycle_momentum(c: Stored, s: np.ndarray) -> np.ndarray:
+    lo, hi = c.f("base_momentum"), c.f("max_momentum")
+    return _one_cycle_ref(c, s, [hi, lo, hi, hi] if c["three_phase"] else [hi, lo, hi])
+
+
+REFERENCES.update(
+    {
+        "StepLR": ref_step_lr,
+        "MultiStepLR": ref_multi_step_lr,
+        "ConstantLR": ref_constant_lr,
+        "LinearLR": ref_linear_lr,
+        "ExponentialLR": ref_exponential_lr,
+        "PolynomialLR": ref_polynomial_lr,
+        "CosineAnnealingLR": ref_cosine_annealing_lr,
+        "CosineAnnealingWarmRestarts": ref_warm_restarts,
+        "CyclicLR": ref_cyclic_lr,
+        "OneCycleLR": ref_one_cycle_lr,
+        "OneCycleMomentum": ref_one_cycle_momentum,
+    }
+)
+
+
+def edges_torch(family: str, c: Stored, limit: int) -> list[int] | None:
+    """Regime switches of the torch families (None for other families)."""
+    if family == "StepLR":
+        return _multiples(c.i("step_size"), limit)
+    if family == "MultiStepLR":
+        return c.vec("milestones", np.int64).tolist()
+    if family in ("ConstantLR", "LinearLR", "PolynomialLR"):
+        return [c.i("total_iters")]
+    if family == "CosineAnnealingLR":
+        return _multiples(c.i("T_max"), limit)
+    if family == "CosineAnnealingWarmRestarts":
+        d0, t = c.i("T_0"), c.f("T_mult")
+        starts, start, length = [], 0.0, float(d0)
+        while start + length <= limit and len(starts) < 2000:
+            start += length
+            length *= t
+            starts += [int(start)]
+        return starts
+    if family == "CyclicLR":
+        total = c.i("step_size_up") + c.i("step_size_down")
+        return _multiples(total, limit) + [c.i("step_size_up") + total * k for k in range(4)]
+    if family in ("OneCycleLR", "OneCycleMomentum"):
+        total = c.i("total_steps")
+        return [int(c.f("pct_start") * total), int(2 * c.f("pct_start") * total), total]
+    return None
+
+
 def edges(family: str, c: Stored, limit: int) -> list[int]:
     """Steps where the family's formula switches regime, for hand-written families; [] otherwise."""
     if family in ("ExponentialDecay", "InverseTimeDecay", "NaturalExpDecay", "PolynomialDecay"):
@@ -300,6 +685,12 @@ def edges(family: str, c: Stored, limit: int) -> list[int]:
         return [c.i("warmup_steps"), *c.vec("step", np.int64).tolist()]
     if family in ("PolyScheduler", "CosineScheduler"):
         return [c.i("warmup_steps"), c.i("max_update")]
+    extra = edges_timm_hf(family, c, limit)
+    if extra is not None:
+        return extra
+    extra = edges_torch(family, c, limit)
+    if extra is not None:
+        return extra
     return []
 
 
@@ -646,6 +1037,324 @@ HAND: dict[str, list[Config]] = {
         _hand("SquareRootScheduler", "lr_small", lr=2.5e-4),
     ],
 }
+
+HAND.update(
+    {
+        "CosineLRScheduler": [
+            _hand("CosineLRScheduler", "defaults_t1e6", base_lr=0.1, t_initial=10**6),
+            _hand(
+                "CosineLRScheduler",
+                "restarts_t1_k2",
+                base_lr=0.5,
+                t_initial=1000,
+                lr_min=1e-4,
+                cycle_decay=0.5,
+                cycle_limit=5000,
+                warmup_t=100,
+                warmup_lr_init=1e-3,
+                warmup_prefix=True,
+                k_decay=2.0,
+            ),
+            _hand(
+                "CosineLRScheduler",
+                "mul2_limit3_overlap",
+                base_lr=1.0,
+                t_initial=7,
+                lr_min=0.01,
+                cycle_mul=2.0,
+                cycle_decay=0.8,
+                cycle_limit=3,
+                warmup_t=5,
+                warmup_lr_init=0.1,
+                k_decay=0.5,
+            ),
+            _hand(
+                "CosineLRScheduler",
+                "mul0.5_horizon_noise",
+                3000,
+                base_lr=1.0,
+                t_initial=1000,
+                lr_min=0.05,
+                cycle_mul=0.5,
+                cycle_limit=100,
+                noise_range_t=(100, 1500),
+                noise_pct=0.3,
+                noise_seed=7,
+            ),
+        ],
+        "TanhLRScheduler": [
+            _hand("TanhLRScheduler", "defaults_t1e6", base_lr=0.1, t_initial=10**6),
+            _hand(
+                "TanhLRScheduler",
+                "overlap_warmup",
+                base_lr=0.1,
+                t_initial=100,
+                lr_min=1e-4,
+                warmup_t=30,
+                warmup_lr_init=0.01,
+            ),
+            _hand(
+                "TanhLRScheduler",
+                "prefix_cycles_uniform_noise",
+                base_lr=1.0,
+                t_initial=50,
+                lb=-5.0,
+                ub=5.0,
+                cycle_mul=2.0,
+                cycle_decay=0.7,
+                cycle_limit=4,
+                warmup_t=10,
+                warmup_prefix=True,
+                noise_range_t=20,
+                noise_type="uniform",
+                noise_pct=0.2,
+                noise_seed=3,
+            ),
+        ],
+        "PolyLRScheduler": [
+            _hand("PolyLRScheduler", "defaults_t1e6", base_lr=0.1, t_initial=10**6),
+            _hand(
+                "PolyLRScheduler",
+                "pow2_cycles_k1.5",
+                base_lr=1.0,
+                t_initial=333,
+                power=2.0,
+                lr_min=1e-3,
+                cycle_decay=0.9,
+                cycle_limit=10**4,
+                k_decay=1.5,
+            ),
+            _hand(
+                "PolyLRScheduler",
+                "limit0_warmup",
+                base_lr=0.3,
+                t_initial=10,
+                lr_min=0.02,
+                cycle_limit=0,
+                warmup_t=4,
+                warmup_lr_init=0.0,
+            ),
+        ],
+        "WarmupStableDecay": [
+            _hand(
+                "WarmupStableDecay",
+                "big_linear_cosine",
+                base_lr=1.0,
+                num_warmup_steps=10**4,
+                num_stable_steps=10**6,
+                num_decay_steps=10**6,
+                min_lr_ratio=0.1,
+            ),
+            _hand(
+                "WarmupStableDecay",
+                "cosine_1sqrt",
+                base_lr=0.1,
+                num_warmup_steps=100,
+                num_stable_steps=50,
+                num_decay_steps=300,
+                warmup_type="cosine",
+                decay_type="1-sqrt",
+            ),
+            _hand(
+                "WarmupStableDecay",
+                "1sqrt_linear_zero_stable",
+                base_lr=0.5,
+                num_warmup_steps=7,
+                num_stable_steps=0,
+                num_decay_steps=1,
+                warmup_type="1-sqrt",
+                decay_type="linear",
+                min_lr_ratio=0.25,
+            ),
+            _hand(
+                "WarmupStableDecay",
+                "cycles1.5_no_warmup",
+                base_lr=0.2,
+                num_warmup_steps=0,
+                num_stable_steps=10,
+                num_decay_steps=1000,
+                num_cycles=1.5,
+            ),
+        ],
+        "InverseSqrt": [
+            _hand("InverseSqrt", "W4000", base_lr=1e-3, num_warmup_steps=4000),
+            _hand("InverseSqrt", "no_warmup", base_lr=0.5, num_warmup_steps=0),
+            _hand("InverseSqrt", "timescale", base_lr=0.1, num_warmup_steps=10, timescale=3),
+        ],
+        "CosineWithMinLR": [
+            _hand("CosineWithMinLR", "D1000", base_lr=1.0, num_warmup_steps=0, num_training_steps=1000),
+            _hand(
+                "CosineWithMinLR",
+                "warmup_floor",
+                base_lr=0.1,
+                num_warmup_steps=100,
+                num_training_steps=10**6,
+                min_lr_rate=0.1,
+            ),
+            _hand(
+                "CosineWithMinLR",
+                "D1_cycles0.3",
+                base_lr=0.5,
+                num_warmup_steps=3,
+                num_training_steps=4,
+                num_cycles=0.3,
+                min_lr_rate=0.05,
+            ),
+        ],
+        "CosineWithHardRestarts": [
+            _hand("CosineWithHardRestarts", "one", base_lr=1.0, num_warmup_steps=0, num_training_steps=1000),
+            _hand(
+                "CosineWithHardRestarts",
+                "seven_cycles",
+                base_lr=0.1,
+                num_warmup_steps=50,
+                num_training_steps=10**6,
+                num_cycles=7,
+            ),
+            _hand(
+                "CosineWithHardRestarts",
+                "zero_cycles",
+                base_lr=0.1,
+                num_warmup_steps=5,
+                num_training_steps=100,
+                num_cycles=0,
+            ),
+        ],
+        "PolynomialWithWarmup": [
+            _hand(
+                "PolynomialWithWarmup", "linear", base_lr=1.0, num_warmup_steps=100, num_training_steps=10**6
+            ),
+            _hand(
+                "PolynomialWithWarmup",
+                "pow0.5",
+                base_lr=0.1,
+                num_warmup_steps=0,
+                num_training_steps=777,
+                lr_end=1e-4,
+                power=0.5,
+            ),
+            _hand(
+                "PolynomialWithWarmup",
+                "N_equals_W",
+                base_lr=0.1,
+                num_warmup_steps=20,
+                num_training_steps=20,
+                lr_end=0.01,
+                power=2.0,
+            ),
+        ],
+        "Triangular": [
+            _hand("Triangular", "fairseq_defaults", max_lr=1.0, min_lr=1e-3),
+            _hand("Triangular", "period2", max_lr=0.5, min_lr=0.1, lr_period_updates=2, lr_shrink=0.999),
+            _hand(
+                "Triangular",
+                "odd_period_shrink_min",
+                max_lr=0.1,
+                min_lr=0.01,
+                lr_period_updates=777,
+                lr_shrink=0.9,
+                shrink_min=True,
+            ),
+        ],
+        "TriStage": [
+            _hand(
+                "TriStage",
+                "fairseq_defaults",
+                base_lr=5e-4,
+                warmup_steps=1000,
+                hold_steps=20000,
+                decay_steps=60000,
+            ),
+            _hand("TriStage", "no_warmup_hold", base_lr=1.0, warmup_steps=0, hold_steps=0, decay_steps=1),
+            _hand(
+                "TriStage",
+                "scales",
+                base_lr=0.1,
+                warmup_steps=3,
+                hold_steps=4,
+                decay_steps=10**6,
+                init_lr_scale=0.5,
+                final_lr_scale=0.001,
+            ),
+        ],
+    }
+)
+
+HAND.update(
+    {
+        "StepLR": [
+            _hand("StepLR", "S1", base_lr=0.1, step_size=1, gamma=0.999),
+            _hand("StepLR", "S1e5", base_lr=1.0, step_size=10**5, gamma=0.5),
+        ],
+        "MultiStepLR": [
+            _hand("MultiStepLR", "dupes", base_lr=0.1, milestones=[0, 10, 10, 40], gamma=0.5),
+            _hand("MultiStepLR", "far_unsorted", base_lr=1.0, milestones=[10**6, 10**5, MAX_STEP - 1]),
+        ],
+        "ConstantLR": [
+            _hand("ConstantLR", "default", base_lr=0.1),
+            _hand("ConstantLR", "T0", base_lr=0.3, factor=0.25, total_iters=0),
+            _hand("ConstantLR", "factor0", base_lr=0.3, factor=0.0, total_iters=10**6),
+        ],
+        "LinearLR": [
+            _hand("LinearLR", "warmup_1e5", base_lr=0.5, start_factor=0.001, total_iters=10**5),
+            _hand("LinearLR", "to_zero", base_lr=0.5, start_factor=1.0, end_factor=0.0, total_iters=777),
+            _hand("LinearLR", "T0", base_lr=0.5, start_factor=0.4, total_iters=0),
+        ],
+        "ExponentialLR": [
+            _hand("ExponentialLR", "slow", base_lr=0.1, gamma=0.99999),
+            _hand("ExponentialLR", "fast", base_lr=1.0, gamma=0.5),
+        ],
+        "PolynomialLR": [
+            _hand("PolynomialLR", "T1e6_pow0.5", base_lr=0.1, total_iters=10**6, power=0.5),
+            _hand("PolynomialLR", "T3_pow0", base_lr=0.1, total_iters=3, power=0.0),
+            _hand("PolynomialLR", "T0", base_lr=0.1, total_iters=0, power=2.0),
+        ],
+        "CosineAnnealingLR": [
+            _hand("CosineAnnealingLR", "T1000_periodic", base_lr=0.1, T_max=1000, eta_min=1e-4),
+            _hand("CosineAnnealingLR", "T1", base_lr=0.5, T_max=1, eta_min=0.01),
+            _hand("CosineAnnealingLR", "T1e6", base_lr=1.0, T_max=10**6),
+        ],
+        "CosineAnnealingWarmRestarts": [
+            _hand("CosineAnnealingWarmRestarts", "T10", base_lr=0.1, T_0=10),
+            _hand("CosineAnnealingWarmRestarts", "T10_mult2", base_lr=0.1, T_0=10, T_mult=2.0, eta_min=1e-3),
+            _hand("CosineAnnealingWarmRestarts", "T1_mult3", base_lr=1.0, T_0=1, T_mult=3.0),
+        ],
+        "CyclicLR": [
+            _hand("CyclicLR", "tri_10", base_lr=0.001, max_lr=0.1, step_size_up=10),
+            _hand(
+                "CyclicLR",
+                "tri2_5_15",
+                base_lr=0.001,
+                max_lr=0.1,
+                step_size_up=5,
+                step_size_down=15,
+                mode="triangular2",
+            ),
+            _hand(
+                "CyclicLR",
+                "exp_range",
+                base_lr=0.01,
+                max_lr=0.2,
+                step_size_up=2000,
+                step_size_down=1,
+                mode="exp_range",
+                gamma=0.9999,
+            ),
+            _hand("CyclicLR", "sawtooth", base_lr=0.0, max_lr=0.5, step_size_up=4, step_size_down=0),
+        ],
+        "OneCycleLR": [
+            _hand("OneCycleLR", "T100", max_lr=0.1, total_steps=100),
+            _hand("OneCycleLR", "T1e6_linear", max_lr=1.0, total_steps=10**6, anneal_strategy="linear"),
+            _hand("OneCycleLR", "three_phase", max_lr=0.3, total_steps=97, pct_start=0.4, three_phase=True),
+        ],
+        "OneCycleMomentum": [
+            _hand("OneCycleMomentum", "T100", total_steps=100),
+            _hand(
+                "OneCycleMomentum", "three_linear", total_steps=50, anneal_strategy="linear", three_phase=True
+            ),
+        ],
+    }
+)
 
 # float32 CosineDecayRestarts with a non-integer t_mul over millions of steps misses the bound: its cycle
 # starts (2 * first_decay_steps * (1.5**i - 1) for t_mul=1.5) are not integers, and float32 holds them to
