@@ -23,6 +23,8 @@ from lrjit.core import (
     stack,
     unstack,
 )
+from lrjit.compose import *  # noqa: F403
+from lrjit.compose import __all__ as _compose_names
 from lrjit.families import *  # noqa: F403
 from lrjit.families import __all__ as _family_names
 
@@ -40,5 +42,6 @@ __all__ = [
     "partition",
     "stack",
     "unstack",
+    *_compose_names,
     *_family_names,
 ]

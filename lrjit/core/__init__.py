@@ -11,7 +11,7 @@ from lrjit.core.batch import (
     unstack,
 )
 from lrjit.core.checked import checked_call
-from lrjit.core.fields import Domain, Kind, leaf, static
+from lrjit.core.fields import Domain, Kind, child, leaf, static
 from lrjit.core.schedule import Config, Schedule, registry
 from lrjit.core.steps import as_step_array
 
@@ -23,6 +23,7 @@ __all__ = [
     "as_step_array",
     "batch_size",
     "checked_call",
+    "child",
     "combine",
     "config_axes",
     "curves",

@@ -30,7 +30,9 @@ def _base_ndims(tree: Any) -> list[int]:
             value = getattr(tree, name)
             if value is None:
                 continue
-            if isinstance(value, Config | tuple | list):
+            if tree._specs[name].child == "stacked":  # a leading piece axis on every leaf
+                out.extend(d + 1 for d in _base_ndims(value))
+            elif isinstance(value, Config | tuple | list):
                 out.extend(_base_ndims(value))
             else:
                 kind = tree._specs[name].kind

@@ -23,6 +23,7 @@ __all__ = [
     "Domain",
     "FieldSpec",
     "Kind",
+    "child",
     "default_float_dtype",
     "default_int_dtype",
     "is_traced",
@@ -135,6 +136,9 @@ class FieldSpec:
     domain: Domain | None = None
     optional: bool = False  # None allowed: a structural choice (None has no leaves)
     choices: tuple[Any, ...] | None = None  # allowed values of a static field
+    # A sub-schedule field (composition): "one" schedule, a "tuple" of schedules, or one schedule
+    # "stacked" along a leading piece axis (its leaves have one more dimension than a single config).
+    child: str | None = None
 
 
 def leaf(
@@ -152,6 +156,19 @@ def leaf(
 def static(*, default: Any = dataclasses.MISSING, choices: tuple[Any, ...] | None = None) -> Any:
     """Declares structure (a mode name, a layout): part of the pytree definition, never traced."""
     spec = FieldSpec(static=True, choices=choices)
+    return dataclasses.field(default=default, metadata={_SPEC_KEY: spec})
+
+
+def child(*, layout: str = "one", default: Any = dataclasses.MISSING) -> Any:
+    """Declares a sub-schedule: a pytree subtree whose leaves are the sub-schedule's hyperparameters.
+
+    Args:
+      layout: ``"one"`` (a schedule), ``"tuple"`` (a tuple of schedules of any families) or ``"stacked"``
+        (one schedule whose leaves carry a leading piece axis, as made by ``lrjit.stack``).
+    """
+    if layout not in ("one", "tuple", "stacked"):
+        raise ValueError(f"child layout must be 'one', 'tuple' or 'stacked', got {layout!r}")
+    spec = FieldSpec(static=False, child=layout)
     return dataclasses.field(default=default, metadata={_SPEC_KEY: spec})
 
 

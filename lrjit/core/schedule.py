@@ -96,7 +96,8 @@ class Config:
                 if not spec.optional:
                     raise ValueError(f"{owner}: `{name}` is required, got None")
                 continue
-            if isinstance(value, Config):
+            if spec.child is not None:
+                object.__setattr__(self, name, _check_child(owner, name, spec.child, value))
                 continue
             assert spec.kind is not None
             object.__setattr__(self, name, convert_leaf(owner, name, spec.kind, value))
@@ -119,10 +120,20 @@ class Config:
                     raise ValueError(f"{owner}: {message}")
 
     def _own_leaves(self) -> Iterator[tuple[str, Any, FieldSpec]]:
+        """(name, value, spec) of the numeric leaves declared by this class (not those of sub-schedules)."""
         for name in self._leaf_names:
             value = getattr(self, name)
-            if value is not None and not isinstance(value, Config):
+            if value is not None and self._specs[name].child is None:
                 yield name, value, self._specs[name]
+
+    def children(self) -> list[Config]:
+        """The sub-schedules held by this config (compositions), in field order."""
+        out: list[Config] = []
+        for name in self._leaf_names:
+            value = getattr(self, name)
+            if self._specs[name].child is not None and value is not None:
+                out.extend(value if isinstance(value, tuple) else (value,))
+        return out
 
     def _checks(self, xp: Any) -> list[Check]:
         """Rules spanning several fields, as (ok, message) pairs; ``xp`` is numpy or jax.numpy."""
@@ -141,10 +152,8 @@ class Config:
                 checkify.check(ok, f"{owner}: `{name}` must be {spec.domain.description}")
         for ok, message in self._checks(jnp):
             checkify.check(jnp.all(ok), f"{owner}: {message}")
-        for name in self._leaf_names:
-            child = getattr(self, name)
-            if isinstance(child, Config):
-                child.emit_checks()
+        for sub in self.children():
+            sub.emit_checks()
 
     @property
     def dtype(self) -> np.dtype:
@@ -154,6 +163,7 @@ class Config:
             for _, v, spec in self._own_leaves()
             if spec.kind is not None and spec.kind.scalar_kind == "float"
         ]
+        floats += [np.zeros((), sub.dtype) for sub in self.children()]
         return np.dtype(jnp.result_type(*floats)) if floats else np.dtype(jnp.float32)
 
     def _float(self, value: Any) -> jax.Array:
@@ -238,6 +248,8 @@ class Schedule(Config):
     """
 
     reference: ClassVar[str] = ""
+    composite: ClassVar[bool] = False  # built from other schedules (lrjit.compose)
+    __array_ufunc__ = None  # NumPy scalars defer to the operators below: np.float32(2) * sched
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -265,6 +277,58 @@ class Schedule(Config):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         raise NotImplementedError
+
+    # ------------------------------------------------------------------------------- arithmetic
+    # ``s1 * s2``, ``0.5 * s``, ``s + 1e-5``...: compositions (lrjit.compose), numbers become constants.
+    def __add__(self, other: Any) -> Any:
+        return _arithmetic("Sum", self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return _arithmetic("Sum", other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return _arithmetic("Difference", self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return _arithmetic("Difference", other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return _arithmetic("Product", self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return _arithmetic("Product", other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _arithmetic("Quotient", self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _arithmetic("Quotient", other, self)
+
+    def __neg__(self) -> Any:
+        return _arithmetic("Product", -1.0, self)
+
+
+def _arithmetic(name: str, left: Any, right: Any) -> Any:
+    from lrjit.compose import arithmetic
+    from lrjit.compose.base import is_number
+
+    if not all(isinstance(x, Schedule) or is_number(x) for x in (left, right)):
+        return NotImplemented
+    return getattr(arithmetic, name)(left, right)
+
+
+def _check_child(owner: str, name: str, layout: str, value: Any) -> Any:
+    """A sub-schedule field's value, checked: a schedule, or a tuple of them for the "tuple" layout."""
+    if layout == "tuple":
+        if not isinstance(value, tuple | list) or not value:
+            raise TypeError(f"{owner}: `{name}` must be a non-empty list of lrjit schedules, got {value!r:.80}")
+        for i, item in enumerate(value):
+            if not isinstance(item, Schedule):
+                raise TypeError(f"{owner}: `{name}[{i}]` must be an lrjit schedule, got {item!r:.80}")
+        return tuple(value)
+    if not isinstance(value, Schedule):
+        raise TypeError(f"{owner}: `{name}` must be an lrjit schedule, got {value!r:.80}")
+    return value
 
 
 def _host(x: Any) -> np.ndarray:

@@ -23,6 +23,7 @@ __all__ = [
     "hashed_normal",
     "linear_warmup",
     "ratio",
+    "warmup_rise",
     "whole_periods",
 ]
 
@@ -90,6 +91,23 @@ def decay_progress(
 def linear_warmup(progress: jax.Array, total: jax.Array, start: jax.Array, end: jax.Array) -> jax.Array:
     """start + (end - start) * progress / total: the straight line from ``start`` (at 0) to ``end``."""
     return start + (end - start) * ratio(progress, total)
+
+
+def warmup_rise(shape: str, done: jax.Array, left: jax.Array) -> jax.Array:
+    """A warmup multiplier rising from 0 to 1, at the fraction ``done`` of the warmup (``left = 1 - done``,
+    both taken from integer counts by the caller).
+
+    ``linear``: ``done``; ``cosine``: ``0.5 * (1 - cos(pi * done))``; ``1-sqrt``: ``1 - sqrt(1 - done)``,
+    computed as ``done / (1 + sqrt(left))`` (no cancellation near the start). These are the warmup shapes
+    of Hugging Face's warmup-stable-decay schedule.
+    """
+    if shape == "linear":
+        return done
+    if shape == "cosine":
+        return cosine_annealing(done)  # sin(pi/2 done)**2 = 0.5 (1 - cos(pi done))
+    if shape == "1-sqrt":
+        return done / (1 + jnp.sqrt(left))
+    raise ValueError(f"unknown warmup shape {shape!r}")
 
 
 @jax.custom_jvp

@@ -22,7 +22,7 @@ import numpy as np
 
 from lrjit.core.fields import BOOLEAN, NONNEG, NONNEG_INT, POSITIVE, UNIT, Domain, Kind, leaf, static
 from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import cosine_annealing, linear_warmup, ratio, whole_periods
+from lrjit.families.shapes import cosine_annealing, linear_warmup, ratio, warmup_rise, whole_periods
 
 __all__ = [
     "CosineWithHardRestarts",
@@ -155,13 +155,8 @@ class WarmupStableDecay(Schedule):
         m = self._float(self.min_lr_ratio)
         # warmup
         p = _hf_warmup(self, jnp.minimum(step, w), w)
-        if self.warmup_type == "linear":
-            rise = p
-        elif self.warmup_type == "cosine":
-            rise = cosine_annealing(p)  # sin(pi/2 p)**2 = 0.5 (1 - cos(pi p))
-        else:  # 1 - sqrt(1 - p) = p / (1 + sqrt(1 - p)), 1 - p as an integer ratio
-            rest = ratio(self._float(jnp.maximum(w - step, 0)), self._float(jnp.maximum(w, 1)))
-            rise = p / (1 + jnp.sqrt(rest))
+        rest = ratio(self._float(jnp.maximum(w - step, 0)), self._float(jnp.maximum(w, 1)))
+        rise = warmup_rise(self.warmup_type, p, rest)
         # decay
         k = jnp.clip(step - w - st, 0, d)
         span = self._float(jnp.maximum(d, 1))

@@ -1,0 +1,162 @@
+"""Schedules one after another: each piece runs from its boundary with its own step count from 0."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence as SequenceType
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from lrjit.compose.base import Composite, sample_child
+from lrjit.core.batch import _batch_dims, _first_difference, batch_size, config_axes, stack
+from lrjit.core.fields import NONNEG_INT, Kind, child, leaf
+from lrjit.core.schedule import Check, Schedule
+from lrjit.families.shapes import count_boundaries_below
+
+__all__ = ["Sequence", "StackedSequence", "sequence"]
+
+_BOUNDARIES_RULE = "`boundaries` must be non-decreasing"
+
+
+def _piece_and_local_step(step: jax.Array, boundaries: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The piece of each step (the number of boundaries at or below it) and the step inside that piece
+    (``step - boundaries[piece - 1]``, or ``step`` in piece 0)."""
+    piece = count_boundaries_below(step + 1, boundaries)
+    starts = jnp.concatenate([jnp.zeros((1,), step.dtype), jnp.asarray(boundaries, step.dtype)])
+    return piece, step - jnp.take(starts, piece, mode="clip")
+
+
+def _check_piece_count(owner: str, boundaries: Any, pieces: int) -> None:
+    got = np.shape(boundaries)[-1]
+    if got != pieces - 1:
+        raise ValueError(
+            f"{owner}: `boundaries` must have one entry fewer than the pieces ({pieces - 1}), got {got}"
+        )
+
+
+class Sequence(Composite):
+    """``schedules[i](step - boundaries[i-1])`` for ``boundaries[i-1] <= step < boundaries[i]``.
+
+    Each piece sees its own step count from 0 at its boundary (as ``optax.join_schedules`` and torch's
+    ``SequentialLR`` intend), so ``sequence([warmup, cosine], [500])`` starts the cosine at its step 0 at
+    step 500. A boundary step belongs to the later piece; equal boundaries skip a piece. Boundaries are
+    leaves: configs with different boundaries vmap together.
+
+    Every piece is evaluated and the piece of each step selected, so the cost grows with the number of
+    *different* pieces; pieces of one structure are better joined by :class:`StackedSequence`, whose cost
+    does not grow with their number (:func:`sequence` picks it automatically).
+
+    Args:
+      schedules: the pieces, any families (at least one).
+      boundaries: integer steps where each next piece starts (one fewer than the pieces, each >= 0,
+        non-decreasing).
+    """
+
+    reference = "optax.join_schedules / torch.optim.lr_scheduler.SequentialLR (closed form)"
+    schedules: Any = child(layout="tuple")
+    boundaries: Any = leaf(Kind.INT_VECTOR, NONNEG_INT)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_piece_count(type(self).__name__, self.boundaries, len(self.schedules))
+
+    def _checks(self, xp: Any) -> list[Check]:
+        b = self.boundaries
+        return [(b[..., 1:] >= b[..., :-1], _BOUNDARIES_RULE)]
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        piece, local = _piece_and_local_step(step, self.boundaries)
+        values = [self._cast(s._evaluate(local)) for s in self.schedules]
+        return values[0] if len(values) == 1 else lax.select_n(piece, *values)
+
+    @classmethod
+    def _sample_fields(cls, rng: np.random.Generator) -> dict[str, Any]:
+        first = int(rng.integers(1, 1000))
+        return {
+            "schedules": [
+                sample_child("LinearLR", rng, total_iters=first),
+                sample_child("CosineDecay", rng, warmup_target=None),
+            ],
+            "boundaries": [first],
+        }
+
+
+class StackedSequence(Composite):
+    """A :class:`Sequence` of pieces of one structure, stored stacked: ``pieces`` is one schedule whose
+    leaves have a leading piece axis (``lrjit.stack(schedules)``).
+
+    Each step gathers its piece's hyperparameters and evaluates the family's formula once, so the program
+    and its cost do not grow with the number of pieces: 1000 cosine pieces compile like one.
+
+    Args:
+      pieces: the stacked pieces (at least one).
+      boundaries: integer steps where each next piece starts (one fewer than the pieces, each >= 0,
+        non-decreasing).
+    """
+
+    reference = "optax.join_schedules / torch.optim.lr_scheduler.SequentialLR (closed form)"
+    pieces: Any = child(layout="stacked")
+    boundaries: Any = leaf(Kind.INT_VECTOR, NONNEG_INT)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        owner = type(self).__name__
+        leaves = jax.tree_util.tree_leaves(self.pieces)
+        dims = _batch_dims(self.pieces)
+        counts = {np.shape(x)[d - 1] for x, d in zip(leaves, dims, strict=True) if d >= 1}
+        if not counts:
+            raise ValueError(f"{owner}: `pieces` must be stacked (lrjit.stack of the pieces)")
+        _check_piece_count(owner, self.boundaries, counts.pop())
+
+    def _checks(self, xp: Any) -> list[Check]:
+        b = self.boundaries
+        return [(b[..., 1:] >= b[..., :-1], _BOUNDARIES_RULE)]
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        piece, local = _piece_and_local_step(step, self.boundaries)
+        # Each step's piece hyperparameters (a gather per stacked leaf), then the family's formula once,
+        # vmapped over the steps: one config per step.
+        axes = config_axes(self.pieces)
+        leaves, treedef = jax.tree_util.tree_flatten(self.pieces)
+        flat_piece = piece.reshape(-1)
+        gathered = [
+            jnp.take(jnp.asarray(x), flat_piece, axis=0, mode="clip") if d == 1 else x
+            for x, d in zip(leaves, _batch_dims(self.pieces), strict=True)
+        ]
+        per_step = jax.tree_util.tree_unflatten(treedef, gathered)
+        values = jax.vmap(lambda s, t: s._evaluate(t), in_axes=(axes, 0))(per_step, local.reshape(-1))
+        return self._cast(values.reshape(step.shape))
+
+    @classmethod
+    def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
+        n = int(rng.integers(1, 5)) if n is None else n
+        pieces = [sample_child("CosineDecay", rng, warmup_target=None) for _ in range(n + 1)]
+        boundaries = np.sort(rng.integers(0, 3000, size=n)).tolist()
+        return {"pieces": stack(pieces), "boundaries": boundaries}
+
+
+def sequence(schedules: SequenceType[Schedule], boundaries: Any) -> Sequence | StackedSequence:
+    """Joins schedules at boundaries, each piece counting its steps from 0 at its boundary.
+
+    Pieces that all share one structure (family, static fields, vector lengths) are stacked into a
+    :class:`StackedSequence` (cost independent of the number of pieces); otherwise a :class:`Sequence`.
+
+    Args:
+      schedules: the pieces, in order (single, unbatched schedules).
+      boundaries: the step where each piece after the first starts (``len(schedules) - 1`` integers).
+
+    Returns:
+      The joined schedule.
+    """
+    schedules = list(schedules)
+    uniform = (
+        len(schedules) > 1
+        and all(isinstance(s, Schedule) and batch_size(s) is None for s in schedules)
+        and all(_first_difference(schedules[0], s) is None for s in schedules[1:])
+    )
+    if uniform:
+        return StackedSequence(stack(schedules), boundaries)
+    return Sequence(schedules, boundaries)

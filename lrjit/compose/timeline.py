@@ -1,0 +1,81 @@
+"""Moving a schedule along the step axis: offset, hold and repeat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from lrjit.compose.base import Composite, sample_child
+from lrjit.core.fields import NONNEG_INT, POSITIVE_INT, Kind, child, leaf
+
+__all__ = ["Hold", "Offset", "Repeat"]
+
+
+class _StepMap(Composite, abstract=True):
+    """``schedule(g(step))`` for an integer map ``g`` of the step."""
+
+    schedule: Any = child()
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        return self._cast(self.schedule._evaluate(self._map(step)))
+
+    def _map(self, step: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
+    @classmethod
+    def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
+        fields = super()._sample_fields(rng)  # the integer leaf of the subclass
+        fields["schedule"] = sample_child("CosineDecay", rng, vector_len=n)
+        return fields
+
+
+class Offset(_StepMap):
+    """``schedule(step + steps)``: the schedule entered ``steps`` steps in, e.g. fine-tuning that resumes
+    a pre-training schedule where it stopped.
+
+    Args:
+      schedule: the schedule.
+      steps: how far into ``schedule`` step 0 is (>= 0). ``step + steps`` must fit the step dtype
+        (int32 unless x64).
+    """
+
+    reference = "lrjit composition (torch last_epoch / optax step offset)"
+    steps: Any = leaf(Kind.INT, NONNEG_INT)
+
+    def _map(self, step: jax.Array) -> jax.Array:
+        return step + jnp.asarray(self.steps, step.dtype)
+
+
+class Hold(_StepMap):
+    """``schedule(min(step, steps))``: the schedule until ``steps``, then its value there, held.
+
+    Args:
+      schedule: the schedule.
+      steps: the step whose value is held from then on (>= 0).
+    """
+
+    reference = "lrjit composition"
+    steps: Any = leaf(Kind.INT, NONNEG_INT)
+
+    def _map(self, step: jax.Array) -> jax.Array:
+        return jnp.minimum(step, jnp.asarray(self.steps, step.dtype))
+
+
+class Repeat(_StepMap):
+    """``schedule(step mod period)``: the first ``period`` steps of the schedule, over and over (restarts
+    of any schedule; times a staircase decay for decaying peaks).
+
+    Args:
+      schedule: the schedule.
+      period: the repeat length (>= 1).
+    """
+
+    reference = "lrjit composition (SGDR warm restarts with a fixed period)"
+    period: Any = leaf(Kind.INT, POSITIVE_INT)
+
+    def _map(self, step: jax.Array) -> jax.Array:
+        return lax.rem(step, jnp.asarray(self.period, step.dtype))
