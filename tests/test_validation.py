@@ -359,8 +359,10 @@ def test_wrong_types_raise_type_error_naming_argument(family: str, name: str) ->
     cls = lrjit.registry()[family]
     base = _base_kwargs(cls)
     kind = cls._specs[name].kind
-    if kind is Kind.BOOL:
-        wrong: list[Any] = [1, 0.0, "yes"]
+    if cls._specs[name].child is not None:  # a sub-schedule: numbers become constants, nothing else
+        wrong: list[Any] = ["CosineDecay", True, {"initial_learning_rate": 0.1}, [lrjit.Constant(1.0), 0.5]]
+    elif kind is Kind.BOOL:
+        wrong = [1, 0.0, "yes"]
     elif kind is Kind.KEY:
         wrong = [1.5, True, "seed"]
     elif kind.base_ndim == 1:

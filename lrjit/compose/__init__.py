@@ -20,7 +20,6 @@ from lrjit.compose.warmup import Warmup, warmup
 
 __all__ = [
     "Clip",
-    "Composite",
     "Constant",
     "Difference",
     "Hold",

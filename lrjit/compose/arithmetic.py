@@ -65,6 +65,13 @@ class Difference(_Binary):
     reference = "lrjit composition"
     _op = staticmethod(jnp.subtract)
 
+    @classmethod
+    def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
+        # A decay minus a small offset: no cancellation, so samples test lrjit, not float subtraction.
+        left = sample_child("CosineDecay", rng, vector_len=n)
+        offset = float(np.asarray(left.initial_learning_rate)) * rng.uniform(0.0, 0.2)
+        return {"left": left, "right": sample_child("Constant", rng, value=offset)}
+
 
 class Product(_Binary):
     """``left(step) * right(step)``: a schedule scaled by a constant (``0.5 * sched``) or modulated by

@@ -324,7 +324,7 @@ def _check_child(owner: str, name: str, layout: str, value: Any) -> Any:
             raise TypeError(f"{owner}: `{name}` must be a non-empty list of lrjit schedules, got {value!r:.80}")
         for i, item in enumerate(value):
             if not isinstance(item, Schedule):
-                raise TypeError(f"{owner}: `{name}[{i}]` must be an lrjit schedule, got {item!r:.80}")
+                raise TypeError(f"{owner}: `{name}` must be a list of lrjit schedules; item {i} is {item!r:.80}")
         return tuple(value)
     if not isinstance(value, Schedule):
         raise TypeError(f"{owner}: `{name}` must be an lrjit schedule, got {value!r:.80}")
