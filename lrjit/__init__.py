@@ -10,6 +10,8 @@ function of an integer step array, so ``jit``, ``vmap`` over configs and ``grad`
     matrix = lrjit.curves(batch, 10_000)               # [3, 10_000], one jitted kernel
 """
 
+from lrjit.compose import *  # noqa: F403
+from lrjit.compose import __all__ as _compose_names
 from lrjit.core import (
     Config,
     Schedule,
@@ -23,8 +25,6 @@ from lrjit.core import (
     stack,
     unstack,
 )
-from lrjit.compose import *  # noqa: F403
-from lrjit.compose import __all__ as _compose_names
 from lrjit.families import *  # noqa: F403
 from lrjit.families import __all__ as _family_names
 

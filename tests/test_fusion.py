@@ -38,3 +38,29 @@ def test_one_matrix_kernel(name: str) -> None:
     configs = [cls.sample(rng, vector_len=3) for _ in range(K)]
     matrix = _matrix_instructions(lrjit.stack(configs))
     assert len(matrix) == 1 and " fusion(" in matrix[0], "\n".join(matrix)
+
+
+COMPOSITIONS = {
+    "warmup of restarts": lambda r: lrjit.warmup(
+        lrjit.CosineDecayRestarts(r.uniform(0.01, 1), 100, t_mul=2.0, m_mul=0.8), int(r.integers(10, 200))
+    ),
+    "sequence of two families": lambda r: lrjit.sequence(
+        [lrjit.LinearLR(r.uniform(0.01, 1), 0.01, 1.0, 50), lrjit.CosineAnnealingWarmRestarts(0.1, 40, 2)],
+        [int(r.integers(1, 100))],
+    ),
+    "200 stacked pieces": lambda r: lrjit.sequence(
+        [lrjit.CosineDecay(r.uniform(0.01, 1), 10) for _ in range(200)], list(range(5, 1000, 5))
+    ),
+    "floor under a product": lambda r: lrjit.maximum(
+        lrjit.Repeat(lrjit.CosineDecay(0.1, 64), 64) * lrjit.ExponentialDecay(1.0, 64, r.uniform(0.5, 1)),
+        1e-4,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITIONS))
+def test_composition_is_one_matrix_kernel(name: str) -> None:
+    rng = np.random.default_rng(3)
+    configs = [COMPOSITIONS[name](rng) for _ in range(K)]
+    matrix = _matrix_instructions(lrjit.stack(configs))
+    assert len(matrix) == 1 and " fusion(" in matrix[0], "\n".join(matrix)

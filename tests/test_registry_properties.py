@@ -892,7 +892,8 @@ def test_repr_shows_every_field(name: str) -> None:
             if value is None:
                 assert text == "None"
             elif is_child(s, n):
-                assert text == (f"[{', '.join(map(repr, value))}]" if isinstance(value, tuple) else repr(value))
+                shown = f"[{', '.join(map(repr, value))}]" if isinstance(value, tuple) else repr(value)
+                assert text == shown
             elif n in cls._static_names:
                 assert text == repr(value)
             elif leaf_kind(s, n) is Kind.KEY:

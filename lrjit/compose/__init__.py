@@ -13,7 +13,7 @@ from lrjit.compose.arithmetic import (
     maximum,
     minimum,
 )
-from lrjit.compose.base import Composite, Constant
+from lrjit.compose.base import Constant
 from lrjit.compose.sequence import Sequence, StackedSequence, sequence
 from lrjit.compose.timeline import Hold, Offset, Repeat
 from lrjit.compose.warmup import Warmup, warmup

@@ -133,7 +133,8 @@ class Clip(Composite):
     def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
         sched = sample_child("CosineDecay", rng, vector_len=n)
         peak = float(np.asarray(sched.initial_learning_rate))
-        return {"schedule": sched, "lower": peak * rng.uniform(0.0, 0.4), "upper": peak * rng.uniform(0.5, 1.0)}
+        lower, upper = peak * rng.uniform(0.0, 0.4), peak * rng.uniform(0.5, 1.0)
+        return {"schedule": sched, "lower": lower, "upper": upper}
 
 
 def minimum(a: Schedule | float, b: Schedule | float) -> Minimum:

@@ -321,10 +321,14 @@ def _check_child(owner: str, name: str, layout: str, value: Any) -> Any:
     """A sub-schedule field's value, checked: a schedule, or a tuple of them for the "tuple" layout."""
     if layout == "tuple":
         if not isinstance(value, tuple | list) or not value:
-            raise TypeError(f"{owner}: `{name}` must be a non-empty list of lrjit schedules, got {value!r:.80}")
+            raise TypeError(
+                f"{owner}: `{name}` must be a non-empty list of lrjit schedules, got {value!r:.60}"
+            )
         for i, item in enumerate(value):
             if not isinstance(item, Schedule):
-                raise TypeError(f"{owner}: `{name}` must be a list of lrjit schedules; item {i} is {item!r:.80}")
+                raise TypeError(
+                    f"{owner}: `{name}` must be a list of lrjit schedules; item {i} is {item!r:.60}"
+                )
         return tuple(value)
     if not isinstance(value, Schedule):
         raise TypeError(f"{owner}: `{name}` must be an lrjit schedule, got {value!r:.80}")
