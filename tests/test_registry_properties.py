@@ -371,10 +371,16 @@ def check_batch(
             assert_curves_close(_JIT_VMAP(batch, steps), want, f"{what}: jit(vmap)")
 
 
+def static_values(cls: type[Schedule], name: str) -> tuple[Any, ...]:
+    """The allowed values of a static field, or the examples of an open-ended one."""
+    spec = cls._specs[name]
+    return spec.choices or spec.examples or ()
+
+
 def static_variants(cls: type[Schedule]) -> list[dict[str, Any]]:
     """Every combination of the static fields' allowed values ({} when there are none)."""
-    names = [n for n in cls._static_names if cls._specs[n].choices is not None]
-    choices = [cls._specs[n].choices or () for n in names]
+    names = [n for n in cls._static_names if static_values(cls, n)]
+    choices = [static_values(cls, n) for n in names]
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)] or [{}]
 
 
@@ -824,8 +830,8 @@ def test_static_fields_are_in_the_treedef(name: str) -> None:
     a, b = same_structure_samples(cls, rng, 2)
     assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
     for static_name in cls._static_names:
-        choices = cls._specs[static_name].choices
-        assert choices is not None and len(choices) >= 2, f"{static_name}: give static fields their choices"
+        choices = static_values(cls, static_name)
+        assert len(choices) >= 2, f"{static_name}: give static fields their choices (or examples)"
         defs = []
         for choice in choices:
             s = a.replace(**{static_name: choice})
@@ -938,7 +944,7 @@ def test_equality_and_hash(name: str) -> None:
         assert changed not in table, leaf_name
         table[changed] = leaf_name
     for static_name in cls._static_names:
-        for choice in cls._specs[static_name].choices or ():
+        for choice in static_values(cls, static_name):
             if choice != getattr(s, static_name):
                 assert s.replace(**{static_name: choice}) != s
 

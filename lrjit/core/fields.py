@@ -136,6 +136,10 @@ class FieldSpec:
     domain: Domain | None = None
     optional: bool = False  # None allowed: a structural choice (None has no leaves)
     choices: tuple[Any, ...] | None = None  # allowed values of a static field
+    # An open-ended static field (e.g. a product of factor names): ``normalize(owner, value)`` returns the
+    # canonical value or raises ValueError naming the field; ``examples`` are representative values.
+    normalize: Callable[[str, Any], Any] | None = None
+    examples: tuple[Any, ...] | None = None
     # A sub-schedule field (composition): "one" schedule, a "tuple" of schedules, or one schedule
     # "stacked" along a leading piece axis (its leaves have one more dimension than a single config).
     child: str | None = None
@@ -153,9 +157,23 @@ def leaf(
     return dataclasses.field(default=default, metadata={_SPEC_KEY: spec})
 
 
-def static(*, default: Any = dataclasses.MISSING, choices: tuple[Any, ...] | None = None) -> Any:
-    """Declares structure (a mode name, a layout): part of the pytree definition, never traced."""
-    spec = FieldSpec(static=True, choices=choices)
+def static(
+    *,
+    default: Any = dataclasses.MISSING,
+    choices: tuple[Any, ...] | None = None,
+    normalize: Callable[[str, Any], Any] | None = None,
+    examples: tuple[Any, ...] | None = None,
+) -> Any:
+    """Declares structure (a mode name, a layout): part of the pytree definition, never traced.
+
+    Args:
+      default: the default value.
+      choices: the allowed values of a field with a fixed set of them.
+      normalize: for an open-ended field instead, ``normalize(owner, value)`` gives the canonical (hashable)
+        value or raises ValueError naming the field.
+      examples: representative values of an open-ended field (for tests and sampling).
+    """
+    spec = FieldSpec(static=True, choices=choices, normalize=normalize, examples=examples)
     return dataclasses.field(default=default, metadata={_SPEC_KEY: spec})
 
 

@@ -102,7 +102,10 @@ class Config:
             assert spec.kind is not None
             object.__setattr__(self, name, convert_leaf(owner, name, spec.kind, value))
         for name in self._static_names:
-            choices = self._specs[name].choices
+            spec = self._specs[name]
+            if spec.normalize is not None:
+                object.__setattr__(self, name, spec.normalize(owner, getattr(self, name)))
+            choices = spec.choices
             if choices is not None and getattr(self, name) not in choices:
                 allowed = " | ".join(repr(c) for c in choices)
                 raise ValueError(f"{owner}: `{name}` must be one of {allowed}, got {getattr(self, name)!r}")

@@ -58,6 +58,7 @@ __all__ = [
     "StepLR",
 ]
 
+from lrjit.families.t5x import FactorSchedule, Noam
 from lrjit.families.timm import CosineLRScheduler, PolyLRScheduler, TanhLRScheduler
 from lrjit.families.transformers import (
     CosineWithHardRestarts,
@@ -73,7 +74,9 @@ __all__ += [
     "CosineLRScheduler",
     "CosineWithHardRestarts",
     "CosineWithMinLR",
+    "FactorSchedule",
     "InverseSqrt",
+    "Noam",
     "PolyLRScheduler",
     "PolynomialWithWarmup",
     "TanhLRScheduler",
