@@ -89,7 +89,9 @@ class StackedSequence(Composite):
     leaves have a leading piece axis (``lrjit.stack(schedules)``).
 
     Each step gathers its piece's hyperparameters and evaluates the family's formula once, so the program
-    and its cost do not grow with the number of pieces: 1000 cosine pieces compile like one.
+    and its cost do not grow with the number of pieces: 1000 cosine pieces compile like one. (On CPU, XLA
+    writes the integer piece index of each step to memory once when it feeds several gathers; the curve
+    itself is one fused kernel.)
 
     Args:
       pieces: the stacked pieces (at least one).

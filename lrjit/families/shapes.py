@@ -62,14 +62,34 @@ def cosine_annealing(left: jax.Array) -> jax.Array:
     return root * root
 
 
+# The boundary search's fan-out: XLA's CPU backend splits a reduction over more than 32 elements into a
+# tree of kernels (through a [.., 32+] intermediate in memory), and does not fuse a reduction whose result
+# indexes another one, so the search has one reduction, at most 32 wide for up to 32 * 32 boundaries.
+_FAN_OUT = 32
+
+
 def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
     """The number of boundaries strictly below each step: ``#{i : boundaries[i] < step}``.
 
-    A compare-and-sum over the boundary axis, which XLA fuses into the elementwise kernel; its program size
-    does not depend on the number of boundaries. For "boundaries at or below", pass ``step + 1``.
+    ``boundaries`` must be sorted (non-decreasing). A two-level searchsorted: the boundaries, padded with
+    the dtype's maximum, are viewed as 32 rows; the rows starting below the step are counted with 32
+    compares against per-config scalars (unrolled: elementwise, no reduction), and that row is gathered and
+    compared entry by entry. The program is the same for any number of boundaries; each step costs 32 + n/32
+    compares; XLA fuses it into the elementwise kernel up to 1024 boundaries (beyond, it stays exact, the
+    row reduction is split by XLA into separate kernels). For "boundaries at or below", pass ``step + 1``.
     """
-    hits = boundaries[(None,) * step.ndim] < step[..., None]
-    return jnp.sum(hits, axis=-1, dtype=step.dtype)
+    n = boundaries.shape[-1]
+    if n == 0:
+        return jnp.zeros(step.shape, step.dtype)
+    width = -(-n // _FAN_OUT)
+    top = jnp.asarray(jnp.iinfo(boundaries.dtype).max, boundaries.dtype)
+    rows = lax.pad(boundaries, top, [(0, _FAN_OUT * width - n, 0)]).reshape(_FAN_OUT, width)
+    starts_below = jnp.zeros(step.shape, step.dtype)
+    for i in range(_FAN_OUT):
+        starts_below = starts_below + (rows[i, 0] < step).astype(step.dtype)
+    row = jnp.maximum(starts_below - 1, 0)  # the last row starting below the step (row 0 if none)
+    below = jnp.sum(jnp.take(rows, row, axis=0) < step[..., None], axis=-1, dtype=step.dtype)
+    return row * width + below
 
 
 def whole_periods(step: jax.Array, period: jax.Array) -> jax.Array:

@@ -133,7 +133,8 @@ class MultiStepLR(Schedule):
         return fields
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        decays = count_boundaries_below(step + 1, self.milestones)
+        # torch accepts milestones in any order; the count needs them sorted (a per-config sort)
+        decays = count_boundaries_below(step + 1, jnp.sort(self.milestones))
         return self.base_lr * jnp.power(self._float(self.gamma), self._float(decays))
 
 
