@@ -77,4 +77,38 @@ def examples() -> dict[str, Schedule]:
         "CyclicLR": lrjit.CyclicLR(0.001, 0.1, step_size_up=1000, mode="triangular2"),
         "OneCycleLR": lrjit.OneCycleLR(0.1, total_steps=n, pct_start=0.3),
         "OneCycleMomentum": lrjit.OneCycleMomentum(total_steps=n, pct_start=0.3),
+        "FactorSchedule": lrjit.FactorSchedule(
+            "constant * linear_warmup * cosine_decay",
+            base_learning_rate=0.1,
+            warmup_steps=1000,
+            steps_per_cycle=4500,
+        ),
+        "Noam": lrjit.Noam(learning_rate=0.1, hidden_size=512, warmup_steps=1000),
+        # compositions
+        "Constant": lrjit.Constant(0.05),
+        "Warmup": lrjit.warmup(
+            lrjit.CosineDecayRestarts(0.1, 2000, t_mul=2.0, m_mul=0.7), 1000, start=0.001, shape="cosine"
+        ),
+        "Sequence": lrjit.sequence(
+            [
+                lrjit.LinearLR(0.1, 0.01, 1.0, 1000),
+                lrjit.ConstantLR(0.1, 1.0, 0),
+                lrjit.CosineDecay(0.1, 5000),
+            ],
+            [1000, 5000],
+        ),
+        "StackedSequence": lrjit.sequence(
+            [lrjit.CosineDecay(0.1 * 0.7**i, 2000, alpha=0.1) for i in range(5)], [2000, 4000, 6000, 8000]
+        ),
+        "Sum": lrjit.ExponentialDecay(0.1, 2000, 0.3) + 0.01,
+        "Difference": lrjit.Constant(0.1) - lrjit.LinearLR(0.09, 0.01, 1.0, n),
+        "Product": lrjit.Repeat(lrjit.CosineDecay(0.1, 2500), 2500)
+        * lrjit.ExponentialDecay(1.0, 2500, 0.6, staircase=True),
+        "Quotient": lrjit.Constant(0.01) / lrjit.LinearLR(1.0, 0.1, 1.0, n),
+        "Minimum": lrjit.minimum(lrjit.InverseSqrt(0.2, 500), 0.05),
+        "Maximum": lrjit.maximum(lrjit.ExponentialLR(0.1, 0.999), 0.005),
+        "Clip": lrjit.clip(lrjit.CyclicLR(0.0, 0.1, 1250, mode="exp_range", gamma=0.9998), 0.01, 0.08),
+        "Offset": lrjit.Offset(lrjit.CosineDecay(0.1, 20_000), 10_000),
+        "Hold": lrjit.Hold(lrjit.CosineDecay(0.1, n), 6000),
+        "Repeat": lrjit.Repeat(lrjit.warmup(lrjit.CosineDecay(0.1, 2000), 500), 2500),
     }

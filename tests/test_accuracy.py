@@ -666,6 +666,87 @@ def edges_torch(family: str, c: Stored, limit: int) -> list[int] | None:
     return None
 
 
+# ------------------------------------------------------------------------------------------------------
+# t5x / tensor2tensor families (t5x ``create_learning_rate_scheduler``, t2t noam; see lrjit/families/t5x.py)
+# ------------------------------------------------------------------------------------------------------
+def ref_factor_schedule(c: Stored, s: np.ndarray) -> np.ndarray:
+    """The product of the named factors at max(0, s - step_offset), floored at min_learning_rate; the
+    cosine's cycle position and the decay periods as exact integer counts."""
+    s = np.maximum(s - c.i("step_offset"), 0)
+    w, lr0, df = c.i("warmup_steps"), c.f("base_learning_rate"), c.f("decay_factor")
+    d, cyc = c.i("steps_per_decay"), c.i("steps_per_cycle")
+    ret = np.ones(s.shape)
+    for name in (n.strip() for n in c["factors"].split("*")):
+        if name == "constant":
+            ret = ret * lr0
+        elif name == "linear_warmup":
+            ret = ret * np.minimum(1.0, s / w)
+        elif name == "linear_decay":
+            ret = ret * lr0 * np.minimum(s / w, 1 + df * (w - s))
+        elif name == "rsqrt_decay":
+            ret = ret / np.sqrt(np.maximum(s, w))
+        elif name == "rsqrt_normalized_decay":
+            ret = ret * np.sqrt(w / np.maximum(s, w))
+        elif name == "decay_every":
+            ret = ret * np.power(df, (s // d).astype(np.float64))
+        elif name == "cosine_decay":
+            ret = ret * _cos2_half((np.maximum(s - w, 0) % cyc) / cyc)
+        elif name == "rsqrt_hidden_size":
+            ret = ret / np.sqrt(c.i("hidden_size"))
+        else:
+            assert name == "exp_decay", name
+            ret = ret * np.power(df, np.maximum(s - w, 0) / d)
+    return np.maximum(ret, c.f("min_learning_rate"))
+
+
+def ref_noam(c: Stored, s: np.ndarray) -> np.ndarray:
+    """t2t noam: lr * correction * 5000 * d**-0.5 * min(n W**-1.5, n**-0.5), n = s + 1 (W = 0: inf)."""
+    n = s + 1.0
+    w = np.float64(c.i("warmup_steps"))
+    with np.errstate(divide="ignore"):
+        warm = n * w**-1.5
+    scale = c.f("learning_rate") * c.f("optimizer_correction") * 5000 / np.sqrt(c.i("hidden_size"))
+    return scale * np.minimum(warm, n**-0.5)
+
+
+REFERENCES.update({"FactorSchedule": ref_factor_schedule, "Noam": ref_noam})
+
+
+def ref_constant(c: Stored, s: np.ndarray) -> np.ndarray:
+    """optax.constant_schedule: the value at every step."""
+    return np.full(s.shape, c.f("value"))
+
+
+REFERENCES["Constant"] = ref_constant
+
+# The families checked here: compositions (lrjit.compose) are checked against these families' values and
+# float64 closed forms in tests/test_compose.py.
+FAMILIES = sorted(name for name, cls in lrjit.registry().items() if not cls.composite)
+
+
+def edges_t5x(family: str, c: Stored, limit: int) -> list[int] | None:
+    """Warmup ends (after the offset), decay periods, cosine restarts and mid-cycles, the zero of a linear
+    decay, Noam's peak (None for other families)."""
+    if family == "Noam":
+        return [c.i("warmup_steps") - 1]
+    if family != "FactorSchedule":
+        return None
+    off, w = c.i("step_offset"), c.i("warmup_steps")
+    d, cyc = c.i("steps_per_decay"), c.i("steps_per_cycle")
+    names = {n.strip() for n in c["factors"].split("*")}
+    out = [off, off + w]
+    if "decay_every" in names:
+        out += [off + x for x in _multiples(d, limit)]
+    if "exp_decay" in names:
+        out += [off + w + x for x in _multiples(d, limit)]
+    if "cosine_decay" in names:
+        out += [off + w + x for x in _multiples(cyc, limit)] + [off + w + cyc // 2, off + w + cyc + cyc // 2]
+    df = c.f("decay_factor")
+    if "linear_decay" in names and df * limit > 1:
+        out.append(off + w + int(np.ceil(1 / df)))
+    return out
+
+
 def edges(family: str, c: Stored, limit: int) -> list[int]:
     """Steps where the family's formula switches regime, for hand-written families; [] otherwise."""
     if family in ("ExponentialDecay", "InverseTimeDecay", "NaturalExpDecay", "PolynomialDecay"):
@@ -689,6 +770,9 @@ def edges(family: str, c: Stored, limit: int) -> list[int]:
     if extra is not None:
         return extra
     extra = edges_torch(family, c, limit)
+    if extra is not None:
+        return extra
+    extra = edges_t5x(family, c, limit)
     if extra is not None:
         return extra
     return []
@@ -1356,6 +1440,72 @@ HAND.update(
     }
 )
 
+HAND.update(
+    {
+        "FactorSchedule": [
+            _hand("FactorSchedule", "t5x_defaults"),
+            _hand(
+                "FactorSchedule",
+                "T5_rsqrt_10k",
+                factors="constant * rsqrt_decay",
+                base_learning_rate=1.0,
+                warmup_steps=10_000,
+            ),
+            _hand(
+                "FactorSchedule",
+                "cosine_C7_offset",
+                factors="constant * linear_warmup * cosine_decay",
+                base_learning_rate=0.3,
+                warmup_steps=3,
+                steps_per_cycle=7,
+                step_offset=11,
+                min_learning_rate=0.0,
+            ),
+            _hand(
+                "FactorSchedule",
+                "decay_every_D1",
+                factors="constant * decay_every",
+                base_learning_rate=0.1,
+                decay_factor=0.9999,
+                steps_per_decay=1,
+                min_learning_rate=0.0,
+            ),
+            _hand(
+                "FactorSchedule",
+                "linear_decay_1e-6",
+                factors="linear_decay",
+                base_learning_rate=0.001,
+                warmup_steps=5000,
+                decay_factor=1e-6,
+                min_learning_rate=0.0,
+            ),
+            _hand(
+                "FactorSchedule",
+                "t2t_v3_exp",
+                factors="constant * linear_warmup * rsqrt_normalized_decay * exp_decay * rsqrt_hidden_size",
+                base_learning_rate=2.0,
+                warmup_steps=8000,
+                decay_factor=0.5,
+                steps_per_decay=100_000,
+                hidden_size=1024,
+                min_learning_rate=0.0,
+            ),
+        ],
+        "Noam": [
+            _hand("Noam", "t2t_defaults"),
+            _hand(
+                "Noam",
+                "sgd_W100",
+                learning_rate=0.05,
+                hidden_size=64,
+                warmup_steps=100,
+                optimizer_correction=1.0,
+            ),
+            _hand("Noam", "W0", learning_rate=0.1, hidden_size=1024, warmup_steps=0),
+        ],
+    }
+)
+
 # float32 CosineDecayRestarts with a non-integer t_mul over millions of steps misses the bound: its cycle
 # starts (2 * first_decay_steps * (1.5**i - 1) for t_mul=1.5) are not integers, and float32 holds them to
 # about ulp(start) (0.06 to 1 step between 10**6 and 10**7), so a step less than a step before a restart
@@ -1382,9 +1532,12 @@ def _f32_xfail(cfg: Config) -> bool:
     return t_mul != int(t_mul)
 
 
+HAND["Constant"] = [_hand("Constant", "small", value=1e-30), _hand("Constant", "negative", value=-2.5)]
+
+
 def _configs() -> list[Config]:
     out = []
-    for family in sorted(lrjit.registry()):
+    for family in FAMILIES:
         out += [Config(family, f"sample{k}", seed=1000 + k) for k in range(SAMPLED_PER_FAMILY)]
         out += HAND.get(family, [])
     return out
@@ -1448,7 +1601,7 @@ def test_matches_closed_form(cfg: Config, precision: str) -> None:
 
 def test_every_family_has_a_reference_and_hand_picked_configs() -> None:
     """A newly registered family needs a closed form here (and its sampled configs fail until it has one)."""
-    families = set(lrjit.registry())
+    families = set(FAMILIES)
     assert families <= set(REFERENCES), sorted(families - set(REFERENCES))
     assert families <= set(HAND), sorted(families - set(HAND))
     for family in families:
