@@ -27,6 +27,7 @@ from lrjit.core import (
 )
 from lrjit.families import *  # noqa: F403
 from lrjit.families import __all__ as _family_names
+from lrjit.spec import CompiledSchedule, ConfigError, SpecError, compile, from_config, parse
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,12 @@ __all__ = [
     "partition",
     "stack",
     "unstack",
+    "CompiledSchedule",
+    "ConfigError",
+    "SpecError",
+    "compile",
+    "from_config",
+    "parse",
     *_compose_names,
     *_family_names,
 ]

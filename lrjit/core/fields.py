@@ -89,6 +89,11 @@ class Domain:
             raise ValueError(f"{owner}: `{name}` must be {self.description}, got {_first_bad(value, ok)}")
 
 
+def describe_bad(value: np.ndarray, ok: np.ndarray) -> str:
+    """The first value where ``ok`` is False, with its index for arrays (for error messages)."""
+    return _first_bad(np.asarray(value), np.asarray(ok))
+
+
 def _first_bad(value: np.ndarray, ok: np.ndarray) -> str:
     if value.ndim == 0:
         return _fmt(value)

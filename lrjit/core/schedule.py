@@ -281,6 +281,13 @@ class Schedule(Config):
     def _evaluate(self, step: jax.Array) -> jax.Array:
         raise NotImplementedError
 
+    def to_config(self) -> dict[str, Any]:
+        """This schedule as a JSON-safe dict (family, every field, nested compositions, a format version);
+        ``lrjit.from_config`` rebuilds it with bit-identical leaves. See :mod:`lrjit.spec.config`."""
+        from lrjit.spec.config import to_config
+
+        return to_config(self)
+
     # ------------------------------------------------------------------------------- arithmetic
     # ``s1 * s2``, ``0.5 * s``, ``s + 1e-5``...: compositions (lrjit.compose), numbers become constants.
     def __add__(self, other: Any) -> Any:

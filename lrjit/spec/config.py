@@ -1,0 +1,222 @@
+"""JSON configs: ``sched.to_config()`` and ``lrjit.from_config(d)``, an exact round trip.
+
+A config is a dict of plain JSON values::
+
+    {"lrjit": 1, "family": "Warmup", "dtypes": {"float": "float32", "int": "int32"},
+     "schedule": {"family": "CosineDecay", "initial_learning_rate": 0.1, "decay_steps": 10000, ...},
+     "steps": 500, "start": 0.0, "shape": "linear", "mode": "prefix"}
+
+``lrjit`` is the format version (top level only); every schedule, nested or not, names its ``family`` and
+gives every field by name: numbers, lists (vector leaves; a batched schedule has lists per leaf), strings
+for static fields, nested dicts for sub-schedules (lists of them for a sequence), ``null`` for an optional
+leaf left out. Floats are written as the exact decimal of the stored value and read back into the recorded
+dtype, so ``from_config(json.loads(json.dumps(s.to_config())))`` has bit-identical leaves and curves.
+A leaf whose dtype differs from the recorded default is written as ``{"dtype": ..., "value": ...}``; a PRNG
+key as ``{"key_data": [...], "impl": ...}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lrjit.core.fields import Kind, describe_bad
+from lrjit.core.schedule import Config, Schedule, registry
+from lrjit.spec.suggest import did_you_mean
+
+__all__ = ["FORMAT_VERSION", "ConfigError", "from_config", "to_config"]
+
+FORMAT_VERSION = 1
+
+
+class ConfigError(ValueError):
+    """A config that does not describe a valid schedule; the message starts with the path inside it."""
+
+
+# ------------------------------------------------------------------------------------------------------
+# writing
+# ------------------------------------------------------------------------------------------------------
+def to_config(schedule: Schedule) -> dict[str, Any]:
+    """``schedule`` (single or batched, compositions included) as a JSON-safe dict; see the module doc."""
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"to_config needs an lrjit schedule, got {schedule!r:.80}")
+    leaves = jax.tree_util.tree_leaves(schedule)
+    if any(isinstance(x, jax.core.Tracer) for x in leaves):
+        raise TypeError("to_config needs concrete values; call it outside jit/vmap/grad")
+    dtypes = {
+        "float": _most_common([x for x in leaves if _is_kind(x, "float")], "float32"),
+        "int": _most_common([x for x in leaves if _is_kind(x, "int")], "int32"),
+    }
+    return {"lrjit": FORMAT_VERSION, "dtypes": dtypes, **_write(schedule, dtypes)}
+
+
+def _is_kind(x: Any, kind: str) -> bool:
+    dtype = jnp.result_type(x)
+    if jnp.issubdtype(dtype, jax.dtypes.prng_key):
+        return False
+    return jnp.issubdtype(dtype, jnp.floating if kind == "float" else jnp.integer)
+
+
+def _most_common(values: list[Any], fallback: str) -> str:
+    names = [np.dtype(jnp.result_type(x)).name for x in values]
+    return max(set(names), key=names.count) if names else fallback
+
+
+def _write(schedule: Config, dtypes: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"family": type(schedule).__name__}
+    for name, spec in type(schedule)._specs.items():
+        value = getattr(schedule, name)
+        if value is None:
+            out[name] = None
+        elif spec.static:
+            out[name] = list(value) if isinstance(value, tuple) else value
+        elif spec.child == "tuple":
+            out[name] = [_write(item, dtypes) for item in value]
+        elif spec.child is not None:
+            out[name] = _write(value, dtypes)
+        elif spec.kind is Kind.KEY:
+            out[name] = {
+                "key_data": np.asarray(jax.random.key_data(value)).tolist(),
+                "impl": str(jax.random.key_impl(value)),
+            }
+        else:
+            arr = np.asarray(value)
+            default = dtypes["float"] if spec.kind.scalar_kind == "float" else dtypes["int"]
+            plain = _shortest(arr)
+            out[name] = (
+                plain
+                if spec.kind.scalar_kind == "bool" or arr.dtype.name == default
+                else {
+                    "dtype": arr.dtype.name,
+                    "value": plain,
+                }
+            )
+    return out
+
+
+def _shortest(arr: np.ndarray) -> Any:
+    """Plain Python values; floats as the shortest decimal that reads back to the same value in their own
+    dtype (``0.1``, not float32's exact ``0.10000000149011612``): the reader casts to that dtype."""
+    if not np.issubdtype(arr.dtype, np.floating):
+        return arr.tolist()
+    return np.array([float(str(x)) for x in arr.ravel()], np.float64).reshape(arr.shape).tolist()
+
+
+# ------------------------------------------------------------------------------------------------------
+# reading
+# ------------------------------------------------------------------------------------------------------
+def from_config(config: dict[str, Any]) -> Schedule:
+    """Rebuilds a schedule from :func:`to_config`'s dict (or the same dict through JSON).
+
+    Raises:
+      ConfigError: (a ValueError) naming the path inside the config, e.g.
+        ``schedules[1].decay_steps: expected an integer >= 1, got -3``.
+    """
+    if not isinstance(config, dict):
+        raise ConfigError(f"config: expected a dict, got {type(config).__name__}")
+    config = dict(config)
+    version = config.pop("lrjit", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise ConfigError(f"lrjit: unsupported config format version {version!r} (this is {FORMAT_VERSION})")
+    dtypes = config.pop("dtypes", None) or {}
+    if not isinstance(dtypes, dict) or set(dtypes) - {"float", "int"}:
+        raise ConfigError(f"dtypes: expected {{'float': ..., 'int': ...}}, got {dtypes!r}")
+    return _read(config, "", {"float": dtypes.get("float"), "int": dtypes.get("int")})
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _read(config: Any, path: str, dtypes: dict[str, str | None]) -> Schedule:
+    where = path or "config"
+    if not isinstance(config, dict):
+        raise ConfigError(f"{where}: expected a schedule config (a dict with 'family'), got {config!r:.60}")
+    family = config.get("family")
+    families = registry()
+    if not isinstance(family, str) or family not in families:
+        hint = did_you_mean(family, families)
+        raise ConfigError(f"{_join(path, 'family')}: unknown family {family!r}{hint}")
+    cls = families[family]
+    unknown = [k for k in config if k != "family" and k not in cls._specs]
+    if unknown:
+        raise ConfigError(
+            f"{_join(path, unknown[0])}: unknown field of {family}{did_you_mean(unknown[0], cls._specs)}"
+        )
+    kwargs: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        if field.name not in config and field.default is dataclasses.MISSING:
+            raise ConfigError(f"{_join(path, field.name)}: missing (a required field of {family})")
+    for name, spec in cls._specs.items():
+        if name not in config:
+            continue  # the field's default
+        value, sub = config[name], _join(path, name)
+        if value is None:
+            kwargs[name] = None
+        elif spec.static:
+            kwargs[name] = tuple(value) if isinstance(value, list) else value
+        elif spec.child == "tuple":
+            if not isinstance(value, list):
+                raise ConfigError(f"{sub}: expected a list of schedule configs, got {value!r:.60}")
+            kwargs[name] = [_read(item, f"{sub}[{i}]", dtypes) for i, item in enumerate(value)]
+        elif spec.child is not None:
+            kwargs[name] = _read(value, sub, dtypes)
+        elif spec.kind is Kind.KEY:
+            kwargs[name] = _read_key(value, sub)
+        else:
+            kwargs[name] = _read_leaf(value, spec.kind, spec.domain, sub, dtypes)
+    try:
+        return cls(**kwargs)
+    except TypeError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e}") from None
+
+
+def _read_leaf(value: Any, kind: Kind, domain: Any, path: str, dtypes: dict[str, str | None]) -> np.ndarray:
+    scalar = kind.scalar_kind
+    dtype = dtypes.get(scalar) if scalar != "bool" else "bool"
+    if isinstance(value, dict):
+        if set(value) != {"dtype", "value"}:
+            raise ConfigError(f"{path}: expected a number, a list or {{'dtype', 'value'}}, got {value!r:.60}")
+        dtype, value = value["dtype"], value["value"]
+    expected = {"float": "a float", "int": "an integer", "bool": "a bool"}[scalar]
+    if kind.base_ndim:
+        expected = f"a list of {expected.split(' ', 1)[1]}s"
+    try:
+        arr = np.asarray(value)
+    except ValueError:
+        raise ConfigError(f"{path}: expected {expected}, got a ragged list {value!r:.60}") from None
+    ok_types = {"float": (np.floating, np.integer), "int": (np.integer, np.floating), "bool": (np.bool_,)}
+    if (
+        arr.dtype == object
+        or not any(np.issubdtype(arr.dtype, t) for t in ok_types[scalar])
+        or (scalar != "bool" and np.issubdtype(arr.dtype, np.bool_))
+    ):
+        raise ConfigError(f"{path}: expected {expected}, got {value!r:.60}")
+    if arr.ndim < kind.base_ndim:
+        raise ConfigError(f"{path}: expected {expected}, got {value!r:.60}")
+    if scalar == "int" and np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr) & (np.floor(arr) == arr)):
+            raise ConfigError(f"{path}: expected {expected}, got {describe_bad(arr, np.floor(arr) == arr)}")
+    if domain is not None:
+        ok = np.asarray(domain.predicate(arr, np), dtype=bool)
+        if not ok.all():
+            raise ConfigError(f"{path}: expected {domain.description}, got {describe_bad(arr, ok)}")
+    try:
+        return arr.astype(dtype) if dtype else arr
+    except TypeError:
+        raise ConfigError(f"{path}: unknown dtype {dtype!r}") from None
+
+
+def _read_key(value: Any, path: str) -> jax.Array:
+    if not (isinstance(value, dict) and set(value) == {"key_data", "impl"}):
+        raise ConfigError(f"{path}: expected {{'key_data': [...], 'impl': ...}}, got {value!r:.60}")
+    try:
+        return jax.random.wrap_key_data(np.asarray(value["key_data"], np.uint32), impl=value["impl"])
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{path}: not a PRNG key: {e}") from None
