@@ -7,13 +7,15 @@ Run from the repository root::
     python bench/bench_pieces.py --quick    # N = 10**4, optax capped at 100 pieces: a CI smoke run
     python bench/bench_pieces.py --json out.json
 
-Three workloads, each with n pieces spread evenly over steps ``0..N-1``:
+Four workloads, each with n pieces spread evenly over steps ``0..N-1``:
 
 * ``PiecewiseConstantDecay``: n boundaries, n + 1 values; optax ``piecewise_constant_schedule`` with the
   same values as scale ratios (optax multiplies, Keras picks a value; the boundary moves one step later);
 * ``CosineDecayRestarts``: ``t_mul=1``, n cosine cycles of N / n steps; optax ``sgdr_schedule`` with n
   ``warmup_cosine_decay_schedule`` pieces (``warmup_steps=0``);
-* ``MultiStepLR``: n milestones, ``gamma``; optax ``piecewise_constant_schedule`` with ``{milestone: gamma}``.
+* ``MultiStepLR``: n milestones, ``gamma``; optax ``piecewise_constant_schedule`` with ``{milestone: gamma}``;
+* sequence of cosines: ``lrjit.sequence`` of n ``CosineDecay(0.99**i, L, alpha=0.1)`` with ``L = N // n``
+  and n - 1 boundaries ``L, 2L, ...`` (a ``StackedSequence`` for every n); optax ``join_schedules`` of n ``cosine_decay_schedule(0.99**i, L, alpha=0.1)``.
 
 For each workload and n, in one process:
 
@@ -22,8 +24,8 @@ For each workload and n, in one process:
   executable cache is hit; the persistent compilation cache is switched off. One discarded compile of the
   1-piece function per library first (it primes per-process caches, such as the traces of jnp's own
   jitted helpers, which a user pays once per process, not per structure); then ``--compile-repeats``
-  rounds, round-robin over every (library, n) of the workload (an entry slower than 5 s is compiled in the
-  first round only); median reported;
+  rounds, round-robin over every (library, n) of the workload (an entry slower than 5 s, 0.75 s with
+  ``--quick``, is compiled in the first round only); median reported;
 * evaluation time: the compiled executable called on a device ``arange(N)`` (int32), ending in
   ``block_until_ready``; one warm-up call, then ``--repeats`` rounds, each calling every (library, n) once
   in a new random order; median reported;
@@ -70,9 +72,12 @@ QUICK_N = 10**4
 QUICK_OPTAX_MAX = 100  # optax at 1000 pieces compiles for seconds to tens of seconds
 OPTAX_BUDGET_S = 60.0  # full mode: skip an optax n whose estimated compile time exceeds this
 SLOW_COMPILE_S = 5.0  # a compile slower than this is measured once, not --compile-repeats times
+QUICK_SLOW_COMPILE_S = 0.75  # --quick: optax's 100-piece cosines (about 1 s each) are compiled once
 AGREE_ABS = 1e-4  # |lrjit - optax| above this on a curve of values <= 1 is printed as a disagreement
 GAMMA = float(np.float32(0.99))
-WORKLOADS = ("PiecewiseConstantDecay", "CosineDecayRestarts", "MultiStepLR")
+ALPHA = float(np.float32(0.1))  # the sequence of cosines' floor, float32-representable
+SEQUENCE = "sequence of cosines"
+WORKLOADS = ("PiecewiseConstantDecay", "CosineDecayRestarts", "MultiStepLR", SEQUENCE)
 
 
 # ------------------------------------------------------------------------------------------ workloads
@@ -86,6 +91,11 @@ def _values(n: int) -> np.ndarray:
     return np.asarray(GAMMA ** np.arange(n + 1), np.float32).astype(np.float64)
 
 
+def _starts(n: int, steps: int) -> list[int]:
+    """The n - 1 boundaries of n pieces of ``steps // n`` steps each (the last piece takes the rest)."""
+    return [i * (steps // n) for i in range(1, n)]
+
+
 def make_lrjit(workload: str, n: int, steps: int) -> lrjit.Schedule:
     """The lrjit schedule with n pieces over ``steps`` steps, its leaves on the device."""
     if workload == "PiecewiseConstantDecay":
@@ -94,6 +104,10 @@ def make_lrjit(workload: str, n: int, steps: int) -> lrjit.Schedule:
         sched = lrjit.CosineDecayRestarts(1.0, steps // n, t_mul=1.0, m_mul=1.0, alpha=0.0)
     elif workload == "MultiStepLR":
         sched = lrjit.MultiStepLR(1.0, _boundaries(n, steps), gamma=GAMMA)
+    elif workload == SEQUENCE:
+        length, peaks = steps // n, _values(n - 1).tolist()
+        pieces = [lrjit.CosineDecay(peaks[i], length, alpha=ALPHA) for i in range(n)]
+        sched = lrjit.sequence(pieces, _starts(n, steps))
     else:
         raise ValueError(workload)
     return jax.device_put(sched)
@@ -111,6 +125,10 @@ def make_optax(workload: str, n: int, steps: int) -> Callable[[jax.Array], jax.A
         return optax.sgdr_schedule([dict(cycle, end_value=0.0) for _ in range(n)])
     if workload == "MultiStepLR":
         return optax.piecewise_constant_schedule(1.0, dict.fromkeys(_boundaries(n, steps), GAMMA))
+    if workload == SEQUENCE:
+        length, peaks = steps // n, _values(n - 1).tolist()
+        pieces = [optax.cosine_decay_schedule(peaks[i], length, alpha=ALPHA) for i in range(n)]
+        return optax.join_schedules(pieces, _starts(n, steps))
     raise ValueError(workload)
 
 
@@ -124,6 +142,11 @@ def reference(workload: str, n: int, steps: int) -> np.ndarray:
         return 0.5 * (1 + np.cos(np.pi * (s % length) / length))
     if workload == "MultiStepLR":
         return GAMMA ** np.searchsorted(_boundaries(n, steps), s, side="right").astype(np.float64)
+    if workload == SEQUENCE:
+        length = steps // n
+        piece = np.minimum(s // length, n - 1)
+        local = np.minimum(s - piece * length, length)
+        return _values(n - 1)[piece] * ((1 - ALPHA) * 0.5 * (1 + np.cos(np.pi * local / length)) + ALPHA)
     raise ValueError(workload)
 
 
@@ -183,6 +206,7 @@ def run_workload(workload: str, pieces: Sequence[int], args: argparse.Namespace)
     # Compile rounds, round-robin; a slow entry is measured once; optax is skipped at an n whose compile
     # time, extrapolated from the previous n (x (n / n_prev) ** 1.3, the growth seen from 100 to 1000
     # pieces), would exceed the budget.
+    slow_s = QUICK_SLOW_COMPILE_S if args.quick else SLOW_COMPILE_S
     compile_rounds: dict[tuple[str, int], list[dict[str, float] | None]] = {}
     executables: dict[tuple[str, int], Any] = {}
     for lib in libs:  # a discarded compile primes the per-process caches (jnp helpers' own traces)
@@ -206,7 +230,7 @@ def run_workload(workload: str, pieces: Sequence[int], args: argparse.Namespace)
             prev = (n, first["total_s"])
     for _ in range(args.compile_repeats - 1):
         for (lib, n), rounds in compile_rounds.items():
-            if rounds[0]["total_s"] > SLOW_COMPILE_S:
+            if rounds[0]["total_s"] > slow_s:
                 rounds.append(None)
                 continue
             make_fn, fn_args = factory(lib, n)
@@ -215,7 +239,7 @@ def run_workload(workload: str, pieces: Sequence[int], args: argparse.Namespace)
             rounds.append(again)
     slow = sorted({f"{lib} n={n}" for (lib, n), r in compile_rounds.items() if None in r})
     if slow:
-        notes.append(f"compiled once (slower than {SLOW_COMPILE_S:.0f} s): {', '.join(slow)}")
+        notes.append(f"compiled once (slower than {slow_s:g} s): {', '.join(slow)}")
 
     # Agreement, before timing.
     curves: dict[tuple[str, int], np.ndarray] = {}
@@ -241,10 +265,25 @@ def run_workload(workload: str, pieces: Sequence[int], args: argparse.Namespace)
     order = list(calls)
     shuffle = np.random.default_rng(0)
     for _ in range(args.repeats):
-        # A new order every round: a call right after a heavy one (a 1000-piece call that frees hundreds
-        # of MB) can be slower, so no entry always follows the same one.
+        # A new order every round: a call can be slowed by the one before it (a heavy 1000-piece call),
+        # so no entry always follows the same one.
         for i in shuffle.permutation(len(order)):
             eval_rounds[order[i]].append(_time_call(calls[order[i]]))
+
+    if workload == SEQUENCE and len(pieces) > 2 and pieces[0] == 1:
+        # At n = 1 the stacked pieces have one entry and XLA simplifies the gathers from them: the n = 1
+        # base compiles to a smaller program than every n >= 2 (the same jaxpr), so also compare with the
+        # second n.
+        base, last = ("lrjit", pieces[1]), ("lrjit", pieces[-1])
+        compile_x = _over(
+            _median([r["total_s"] if r else None for r in compile_rounds[last]]),
+            _median([r["total_s"] if r else None for r in compile_rounds[base]]),
+        )
+        eval_x = _ratio(eval_rounds[last], eval_rounds[base])
+        notes.append(
+            f"n=1 gathers from one-entry arrays, which XLA simplifies: lrjit {pieces[-1]} "
+            f"pieces / {pieces[1]} pieces: compile {_times(compile_x)}, eval {_times(eval_x)}"
+        )
 
     for row in rows:
         n = row["n"]

@@ -143,8 +143,9 @@ class StackedSequence(Composite):
 def sequence(schedules: SequenceType[Schedule], boundaries: Any) -> Sequence | StackedSequence:
     """Joins schedules at boundaries, each piece counting its steps from 0 at its boundary.
 
-    Pieces that all share one structure (family, static fields, vector lengths) are stacked into a
-    :class:`StackedSequence` (cost independent of the number of pieces); otherwise a :class:`Sequence`.
+    Pieces that all share one structure (family, static fields, vector lengths), a single piece included,
+    are stacked into a :class:`StackedSequence` (one program whatever their number); otherwise a
+    :class:`Sequence`.
 
     Args:
       schedules: the pieces, in order (single, unbatched schedules).
@@ -155,7 +156,7 @@ def sequence(schedules: SequenceType[Schedule], boundaries: Any) -> Sequence | S
     """
     schedules = list(schedules)
     uniform = (
-        len(schedules) > 1
+        len(schedules) > 0
         and all(isinstance(s, Schedule) and batch_size(s) is None for s in schedules)
         and all(_first_difference(schedules[0], s) is None for s in schedules[1:])
     )

@@ -79,9 +79,7 @@ def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
     row reduction is split by XLA into separate kernels). For "boundaries at or below", pass ``step + 1``.
     """
     n = boundaries.shape[-1]
-    if n == 0:
-        return jnp.zeros(step.shape, step.dtype)
-    width = -(-n // _FAN_OUT)
+    width = max(-(-n // _FAN_OUT), 1)  # no boundaries: one row of padding (the same program, count 0)
     top = jnp.asarray(jnp.iinfo(boundaries.dtype).max, boundaries.dtype)
     rows = lax.pad(boundaries, top, [(0, _FAN_OUT * width - n, 0)]).reshape(_FAN_OUT, width)
     starts_below = jnp.zeros(step.shape, step.dtype)

@@ -26,10 +26,11 @@ from lrjit.core.fields import (
     POWER,
     Domain,
     Kind,
+    is_traced,
     leaf,
     static,
 )
-from lrjit.core.schedule import Schedule
+from lrjit.core.schedule import Check, Schedule
 from lrjit.families.shapes import (
     cosine_annealing,
     count_boundaries_below,
@@ -125,6 +126,22 @@ class MultiStepLR(Schedule):
     milestones: Any = leaf(Kind.INT_VECTOR, NONNEG_INT)
     gamma: Any = leaf(Kind.FLOAT, DECAY_RATE, default=0.1)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # torch takes milestones in any order (a Counter); the order does not change the curve, so concrete
+        # milestones are stored sorted, as the boundary count needs them.
+        m = self.milestones
+        if not is_traced(m):
+            object.__setattr__(
+                self, "milestones", jnp.sort(m, axis=-1) if isinstance(m, jax.Array) else np.sort(m)
+            )
+
+    def _checks(self, xp: Any) -> list[Check]:
+        m = self.milestones
+        if not is_traced(m):  # concrete milestones are sorted by the constructor
+            return []
+        return [(m[..., 1:] >= m[..., :-1], "`milestones` must be sorted (the constructor sorts given ones)")]
+
     @classmethod
     def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
         n = int(rng.integers(1, 6)) if n is None else n
@@ -133,8 +150,7 @@ class MultiStepLR(Schedule):
         return fields
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        # torch accepts milestones in any order; the count needs them sorted (a per-config sort)
-        decays = count_boundaries_below(step + 1, jnp.sort(self.milestones))
+        decays = count_boundaries_below(step + 1, self.milestones)
         return self.base_lr * jnp.power(self._float(self.gamma), self._float(decays))
 
 
