@@ -15,7 +15,8 @@ Four workloads, each with n pieces spread evenly over steps ``0..N-1``:
   ``warmup_cosine_decay_schedule`` pieces (``warmup_steps=0``);
 * ``MultiStepLR``: n milestones, ``gamma``; optax ``piecewise_constant_schedule`` with ``{milestone: gamma}``;
 * sequence of cosines: ``lrjit.sequence`` of n ``CosineDecay(0.99**i, L, alpha=0.1)`` with ``L = N // n``
-  and n - 1 boundaries ``L, 2L, ...`` (a ``StackedSequence`` for every n); optax ``join_schedules`` of n ``cosine_decay_schedule(0.99**i, L, alpha=0.1)``.
+  and n - 1 boundaries ``L, 2L, ...`` (a ``StackedSequence`` for every n); optax ``join_schedules`` of
+  n ``cosine_decay_schedule(0.99**i, L, alpha=0.1)``.
 
 For each workload and n, in one process:
 
