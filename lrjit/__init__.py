@@ -27,7 +27,17 @@ from lrjit.core import (
 )
 from lrjit.families import *  # noqa: F403
 from lrjit.families import __all__ as _family_names
-from lrjit.spec import CompiledSchedule, ConfigError, SpecError, compile, from_config, parse
+from lrjit.spec import (
+    CompiledSchedule,
+    ConfigError,
+    SpecError,
+    UnsupportedScheduleError,
+    compile,
+    from_config,
+    from_keras,
+    from_torch,
+    parse,
+)
 
 __version__ = "0.1.0"
 
@@ -46,8 +56,11 @@ __all__ = [
     "CompiledSchedule",
     "ConfigError",
     "SpecError",
+    "UnsupportedScheduleError",
     "compile",
     "from_config",
+    "from_keras",
+    "from_torch",
     "parse",
     *_compose_names,
     *_family_names,

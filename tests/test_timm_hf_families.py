@@ -38,7 +38,7 @@ from scipy import stats
 import lrjit
 from lrjit.core.batch import _curves_range
 
-from bounds import bound
+from bounds import assert_within
 
 
 def _stored(s: lrjit.Schedule) -> dict[str, Any]:
@@ -658,15 +658,7 @@ def _compare(family: str, kwargs: dict[str, Any], edges: list[int], x64: bool) -
         got = np.asarray(_JIT_CALL(sched, padded), dtype=np.float64)[: steps.size]
         assert got.dtype == np.float64
         want = np.array([REFS[family](sched, int(t)) for t in steps])
-    peak = float(np.max(np.abs(want)))
-    err = np.abs(got - want)
-    allowed = bound(want, peak, x64)
-    worst = int(np.argmax(err / allowed))
-    assert np.all(err <= allowed), (
-        f"{family} {kwargs} ({'x64' if x64 else 'float32'}): step {steps[worst]} lrjit={got[worst]!r} "
-        f"ref={want[worst]!r} err/bound={err[worst] / allowed[worst]:.3g}"
-    )
-    return float(np.max(err / allowed))
+    return assert_within(got, want, x64, f"{family} {kwargs}", steps)
 
 
 @pytest.mark.parametrize("x64", [False, True], ids=["float32", "x64"])

@@ -1,0 +1,729 @@
+"""Keras and PyTorch schedules imported as lrjit schedules: :func:`from_keras` and :func:`from_torch`.
+
+Neither Keras nor torch is imported by this module: a live object is read through its attributes, and the
+serialized forms (``keras.optimizers.schedules.serialize(obj)``, :func:`describe_torch`) are plain dicts
+that convert without either library installed.
+
+Keras
+-----
+``from_keras`` maps the six ``keras.optimizers.schedules`` families (``ExponentialDecay``,
+``InverseTimeDecay``, ``PiecewiseConstantDecay``, ``PolynomialDecay``, ``CosineDecay``,
+``CosineDecayRestarts``) to the lrjit families of the same names and arguments
+(:mod:`lrjit.families.keras`), from a live object, from its ``serialize()`` dict (``{"module",
+"class_name", "config", "registered_name"}``, Keras 3; ``{"class_name", "config"}`` from tf.keras 2) or
+from a plain ``get_config()`` dict with ``class_name=``. Numbers Keras wraps (``{"class_name":
+"__numpy__"}`` / ``"__tensor__"``) are unwrapped. ``name`` and ``dtype`` are ignored: lrjit computes in
+float32, or float64 under x64, whatever dtype Keras would have used. Any other key lrjit does not know
+raises ValueError naming it, unless its value is None.
+
+PyTorch
+-------
+``from_torch`` reads a live ``torch.optim.lr_scheduler`` object (its class, its attributes and its
+optimizer's ``initial_lr`` / ``lr`` / OneCycleLR entries) and returns the closed form whose step ``k`` is
+the rate torch's optimizer holds after ``k`` calls of ``scheduler.step()`` *from construction*
+(``param_groups[i]['lr']``, the *stepped* value, as in :mod:`lrjit.families.torch`). Supported:
+``StepLR``, ``MultiStepLR``, ``ConstantLR``, ``LinearLR``, ``ExponentialLR``, ``PolynomialLR``,
+``CosineAnnealingLR``, ``CosineAnnealingWarmRestarts``, ``CyclicLR`` (built-in modes), ``OneCycleLR``, and
+``SequentialLR`` / ``ChainedScheduler`` of these (not nested in each other).
+
+- **Already stepped.** The curve always starts at construction (step 0), whatever ``last_epoch`` the
+  scheduler has reached; to continue where it is, offset it: ``lrjit.Offset(sched,
+  scheduler.last_epoch)`` (for a ``ChainedScheduler``, the ``last_epoch`` of its schedulers). A scheduler
+  built with ``last_epoch >= 0`` (resumed) is converted as if it had been built fresh. With ``check=True``
+  (default) the schedule's value at the scheduler's current step is compared with the optimizer's current
+  lr, and a mismatch (an lr changed outside the scheduler, an optimizer that was not fresh when the
+  scheduler was built) warns.
+- **Parameter groups.** Each group gets its own schedule (the groups' ``base_lrs`` / ``initial_lr`` /
+  ``max_lr`` differ, the rest is shared). ``param_group=i`` returns group ``i``'s. By default, one group, or
+  several whose schedules are equal, give one (unbatched) schedule; groups with different rates give a
+  *batched* schedule (``lrjit.stack``, one config per group in group order: ``sched(step)`` has a leading
+  group axis).
+- **SequentialLR** (torch 2.13). At construction it resets the rate to the group's ``initial_lr`` and
+  re-runs the initial step of the scheduler active at step 0; at each milestone it calls the next
+  scheduler's ``_update_lr(0)``: the closed form at 0 from that scheduler's own ``base_lrs`` (for the
+  classes that have one) and its recursive ``step()`` afterwards. So every piece counts its steps from 0 at
+  its milestone (``lrjit.sequence(pieces, milestones)``), the first piece from the group's ``initial_lr``
+  and the later ones from their ``base_lrs`` (they differ when a ``OneCycleLR`` or ``CyclicLR`` built on the
+  same optimizer rewrote ``initial_lr``). Quirks reproduced: a later ``ConstantLR`` with ``total_iters=0``
+  holds ``base_lr`` (the closed form at 0 already restores the rate; stepped from construction it holds
+  ``base_lr * factor``); a first ``CosineAnnealingLR`` whose ``base_lrs`` differ from ``initial_lr``
+  anneals from ``initial_lr`` but restarts (past ``T_max``) towards its ``base_lrs``. A milestone 0 makes
+  the next scheduler the one of step 0, and equal milestones skip a scheduler (as ``lrjit.sequence``).
+  Where torch divides by zero at a milestone (``LinearLR`` / ``PolynomialLR`` with ``total_iters=0``),
+  lrjit gives the scheduler's value stepped from construction.
+- **ChainedScheduler.** Every scheduler steps the same rate; chainable (multiplicative) ones give ``lr0 *
+  prod f_i(step)``, an lrjit product (``lrjit.StepLR(lr0, ...) * lrjit.ExponentialLR(1.0, gamma)``), with
+  ``lr0`` the groups' ``initial_lr`` (the rate before the first scheduler was built on a fresh optimizer;
+  each constructor scales it by its factor at 0, in any order).
+  ``CosineAnnealingLR`` chains multiplicatively only up to ``T_max``: the step after each minimum *adds*
+  ``base_lr * (1 - cos(pi / T_max)) / 2`` from its own ``base_lr``, which restarts the other schedulers'
+  factors. With ``eta_min == 0`` and the other factors constant from some step on, that is still exact: a
+  sequence of rescaled products (one per restart before the factors settle, at most 16), then the cosine
+  alone. ``eta_min > 0`` (an affine recursion), other
+  factors that keep changing past ``T_max``, and non-chainable schedulers (``CyclicLR``, ``OneCycleLR``,
+  ``CosineAnnealingWarmRestarts`` set the rate from their own base) raise :class:`UnsupportedScheduleError`.
+- ``OneCycleLR`` and ``CyclicLR`` convert their rate; torch's momentum cycling of ``OneCycleLR`` is
+  ``sched.momentum(base_momentum, max_momentum)`` of the returned :class:`lrjit.OneCycleLR`.
+- ``LambdaLR`` / ``MultiplicativeLR`` (arbitrary Python functions), ``ReduceLROnPlateau`` (metric-driven:
+  see :class:`lrjit.train.ReduceLROnPlateau`), ``CyclicLR`` with a custom ``scale_fn`` and subclasses that
+  override the stepping methods raise :class:`UnsupportedScheduleError`.
+
+:func:`describe_torch` gives the JSON-able description ``from_torch`` builds from (class name,
+constructor keyword arguments, per-group ``base_lrs``, the groups' ``initial_lr``, sub-schedulers,
+``last_epoch``); ``from_torch`` also accepts such a description, without torch installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from lrjit.compose.base import Constant
+from lrjit.compose.sequence import sequence
+from lrjit.compose.timeline import Offset
+from lrjit.core.batch import stack
+from lrjit.core.schedule import Schedule
+from lrjit.families import keras as keras_families
+from lrjit.families import torch as torch_families
+
+__all__ = ["UnsupportedScheduleError", "describe_torch", "from_keras", "from_torch"]
+
+
+class UnsupportedScheduleError(NotImplementedError, ValueError):
+    """A schedule lrjit cannot express exactly (a Python function, a metric-driven controller, a torch
+    combination whose closed form is not an lrjit composition). Both a NotImplementedError and a
+    ValueError."""
+
+
+def _plain(value: Any) -> Any:
+    """Python scalars / lists from numpy, TF, Keras and torch values and Keras's wrapped numbers."""
+    if isinstance(value, Mapping) and value.get("class_name") in ("__numpy__", "__tensor__"):
+        return _plain(value["config"]["value"])
+    if hasattr(value, "numpy") and callable(value.numpy):  # tf.Tensor, keras.Variable, torch.Tensor
+        value = value.detach().cpu().numpy() if hasattr(value, "detach") else value.numpy()
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------------------------------------
+# Keras
+# ------------------------------------------------------------------------------------------------------
+KERAS_FAMILIES: dict[str, type[Schedule]] = {
+    name: getattr(keras_families, name) for name in keras_families.__all__
+}
+_KERAS_IGNORED = ("name", "dtype")
+
+
+def _keras_class(obj: Any) -> str:
+    """The Keras family of a live schedule object (a Keras class, or a subclass that keeps its
+    ``__call__``)."""
+    for klass in type(obj).__mro__:
+        if "keras" in klass.__module__ and klass.__name__ in KERAS_FAMILIES:
+            if klass is not type(obj) and type(obj).__call__ is not klass.__call__:
+                raise UnsupportedScheduleError(
+                    f"from_keras: {type(obj).__qualname__} subclasses keras {klass.__name__} and overrides "
+                    "__call__; lrjit cannot read a Python method"
+                )
+            return klass.__name__
+    names = [k.__name__ for k in type(obj).__mro__]
+    if "LearningRateSchedule" in names:
+        raise UnsupportedScheduleError(
+            f"from_keras: {type(obj).__qualname__} is a custom LearningRateSchedule (Python code); "
+            f"supported: {', '.join(KERAS_FAMILIES)}"
+        )
+    raise TypeError(
+        f"from_keras: expected a keras.optimizers.schedules object or its serialize() / get_config() "
+        f"dict, got {type(obj).__qualname__}"
+    )
+
+
+def from_keras(schedule: Any, *, class_name: str | None = None) -> Schedule:
+    """The lrjit schedule equal to a Keras learning-rate schedule.
+
+    Args:
+      schedule: a live ``keras.optimizers.schedules`` object of the six families; the dict
+        ``keras.optimizers.schedules.serialize(obj)`` returns (``class_name`` and ``config`` keys; needs no
+        Keras); or a plain ``obj.get_config()`` dict, with ``class_name``.
+      class_name: the family of a plain config dict (e.g. ``"CosineDecay"``).
+
+    Returns:
+      The lrjit family of the same name with the config's values (``name`` / ``dtype`` dropped), built in
+      the current precision mode (float32, or float64 under x64).
+
+    Raises:
+      TypeError: for an object that is not a Keras schedule or a dict.
+      ValueError: for an unknown class name, a config key lrjit does not support (with a value other than
+        None), a missing required key, or values out of the family's domain.
+      UnsupportedScheduleError: for custom ``LearningRateSchedule`` classes and registered custom objects.
+    """
+    if isinstance(schedule, Mapping):
+        config = dict(schedule)
+        if "config" in config and "class_name" in config:
+            registered = config.get("registered_name")
+            name = config["class_name"]
+            if registered not in (None, name):
+                raise UnsupportedScheduleError(
+                    f"from_keras: {registered!r} is a custom registered Keras object; supported: "
+                    f"{', '.join(KERAS_FAMILIES)}"
+                )
+            module = config.get("module")
+            if module is not None and "keras" not in str(module):
+                raise UnsupportedScheduleError(f"from_keras: {module}.{name} is not a Keras schedule")
+            config = dict(config["config"])
+        elif class_name is not None:
+            name = class_name
+        elif "class_name" in config:  # a flat config with its class name among the keys
+            name = config.pop("class_name")
+        else:
+            raise ValueError(
+                "from_keras: a plain get_config() dict needs class_name=... (or pass "
+                "keras.optimizers.schedules.serialize(obj), which names the class)"
+            )
+    else:
+        name = _keras_class(schedule)
+        config = dict(schedule.get_config())
+    name = str(name).rsplit(">", 1)[-1].rsplit(".", 1)[-1]
+    if name not in KERAS_FAMILIES:
+        raise ValueError(
+            f"from_keras: unknown Keras schedule {name!r}; supported: {', '.join(KERAS_FAMILIES)}"
+        )
+    family = KERAS_FAMILIES[name]
+    fields = set(family._specs)
+    kwargs: dict[str, Any] = {}
+    for key, value in config.items():
+        value = _plain(value)
+        if key in fields:
+            kwargs[key] = value
+        elif key not in _KERAS_IGNORED and value is not None:
+            raise ValueError(
+                f"from_keras: {name} config key {key!r} (= {value!r}) is not supported by lrjit.{name} "
+                f"(supported: {', '.join(sorted(fields))})"
+            )
+    missing = [
+        f.name
+        for f in family.__dataclass_fields__.values()
+        if f.name not in kwargs
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ValueError(f"from_keras: {name} config lacks required key(s) {', '.join(map(repr, missing))}")
+    return family(**kwargs)
+
+
+# ------------------------------------------------------------------------------------------------------
+# PyTorch: description (reads a live scheduler; plain, JSON-able data)
+# ------------------------------------------------------------------------------------------------------
+_TORCH_MODULE = "torch.optim.lr_scheduler"
+# Schedulers that update the rate they find (lr *= ratio): chainable, and started from the current rate.
+_RECURSIVE = (
+    "StepLR",
+    "MultiStepLR",
+    "ConstantLR",
+    "LinearLR",
+    "ExponentialLR",
+    "PolynomialLR",
+    "CosineAnnealingLR",
+)
+# Schedulers that set the rate from their own base values at every step.
+_CLOSED = ("CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR")
+_COMBINED = ("SequentialLR", "ChainedScheduler")
+TORCH_SUPPORTED = _RECURSIVE + _CLOSED + _COMBINED
+_STEPPING_METHODS = ("get_lr", "step", "_get_closed_form_lr", "_update_lr", "_initial_step")
+_UNSUPPORTED_TORCH = {
+    "LambdaLR": "its rate is an arbitrary Python function (lr_lambda) that lrjit cannot read; write the "
+    "function as an lrjit schedule (families and compositions)",
+    "MultiplicativeLR": "its rate is an arbitrary Python function (lr_lambda) that lrjit cannot read; write "
+    "the product as an lrjit schedule (e.g. lrjit.ExponentialLR for a constant factor)",
+    "ReduceLROnPlateau": "it is driven by a metric, not by the step: use lrjit.train.ReduceLROnPlateau "
+    "(torch's rules as a pure state machine, bit-exact in x64) or lrjit.train.reduce_on_plateau with optax",
+}
+
+
+def _torch_class(scheduler: Any) -> str:
+    """The torch scheduler class ``scheduler`` is (or subclasses without changing how it steps)."""
+    mro = type(scheduler).__mro__
+    for klass in mro:
+        if klass.__module__ != _TORCH_MODULE or klass.__name__ in ("LRScheduler", "_LRScheduler"):
+            continue
+        name = klass.__name__
+        if name in _UNSUPPORTED_TORCH:
+            raise UnsupportedScheduleError(f"from_torch: {name} is not supported: {_UNSUPPORTED_TORCH[name]}")
+        if name not in TORCH_SUPPORTED:
+            raise UnsupportedScheduleError(
+                f"from_torch: {name} is not supported; supported: {', '.join(TORCH_SUPPORTED)}"
+            )
+        if klass is not type(scheduler):
+            changed = [
+                m
+                for m in _STEPPING_METHODS
+                if getattr(type(scheduler), m, None) is not getattr(klass, m, None)
+            ]
+            if changed:
+                raise UnsupportedScheduleError(
+                    f"from_torch: {type(scheduler).__qualname__} subclasses torch {name} and overrides "
+                    f"{', '.join(changed)}; lrjit cannot read a Python method"
+                )
+        return name
+    if any(k.__name__ in ("LRScheduler", "_LRScheduler") for k in mro):
+        raise UnsupportedScheduleError(
+            f"from_torch: {type(scheduler).__qualname__} is a custom LRScheduler (its get_lr is Python "
+            f"code); supported: {', '.join(TORCH_SUPPORTED)}"
+        )
+    raise TypeError(
+        f"from_torch: expected a torch.optim.lr_scheduler scheduler or a describe_torch() dict, got "
+        f"{type(scheduler).__qualname__}"
+    )
+
+
+def _one_or_list(values: list[Any]) -> Any:
+    """A per-group value: the value when every group shares it, else the list."""
+    return values[0] if all(v == values[0] for v in values) else values
+
+
+def _group_values(scheduler: Any, key: str) -> list[float]:
+    return [float(_plain(group[key])) for group in scheduler.optimizer.param_groups]
+
+
+def _shortest(approx: float, ok: Callable[[float], bool]) -> float:
+    """The shortest decimal near ``approx`` that ``ok`` accepts (recovers a constructor argument that torch
+    only stored through arithmetic, e.g. ``pct_start`` from ``pct_start * total_steps - 1``)."""
+    for digits in range(1, 18):
+        candidate = float(f"{approx:.{digits}g}")
+        if ok(candidate):
+            return candidate
+    return approx
+
+
+def _cyclic_config(s: Any) -> dict[str, Any]:
+    if getattr(s, "_scale_fn_custom", None) is not None:
+        raise UnsupportedScheduleError(
+            "from_torch: CyclicLR with a custom scale_fn (a Python function) is not supported; the built-in "
+            "modes 'triangular', 'triangular2' and 'exp_range' are"
+        )
+    total, ratio = float(s.total_size), float(s.step_ratio)
+    up = round(total * ratio)
+    if abs(total * ratio - up) > 1e-9 * max(total, 1.0) or total != round(total):
+        raise UnsupportedScheduleError(
+            f"from_torch: CyclicLR step sizes must be integers (lrjit.CyclicLR counts whole steps), got "
+            f"step_size_up={total * ratio}, total {total}"
+        )
+    return {
+        "base_lr": _one_or_list([float(_plain(b)) for b in s.base_lrs]),
+        "max_lr": _one_or_list([float(_plain(m)) for m in s.max_lrs]),
+        "step_size_up": up,
+        "step_size_down": round(total) - up,
+        "mode": str(s.mode),
+        "gamma": float(s.gamma),
+        "cycle_momentum": bool(s.cycle_momentum),
+    }
+
+
+def _one_cycle_config(s: Any) -> dict[str, Any]:
+    phases = s._schedule_phases
+    strategy = getattr(s, "_anneal_func_type", None)
+    if strategy not in ("cos", "linear"):
+        raise UnsupportedScheduleError(
+            "from_torch: OneCycleLR without a known anneal_strategy ('cos'/'linear')"
+        )
+    total = int(s.total_steps)
+    three = len(phases) == 3
+    ends = [float(p["end_step"]) for p in phases]
+
+    def pct_ok(p: float) -> bool:
+        return float(p * total) - 1 == ends[0] and (not three or float(2 * p * total) - 2 == ends[1])
+
+    pct = _shortest((ends[0] + 1) / total, pct_ok)
+    max_lrs = _group_values(s, "max_lr")
+    initial = _group_values(s, "initial_lr")
+    minimum = _group_values(s, "min_lr")
+    div = [_shortest(m / i, lambda d, m=m, i=i: m / d == i) for m, i in zip(max_lrs, initial, strict=True)]
+    final = [_shortest(i / n, lambda d, i=i, n=n: i / d == n) for i, n in zip(initial, minimum, strict=True)]
+    return {
+        "max_lr": _one_or_list(max_lrs),
+        "total_steps": total,
+        "pct_start": pct,
+        "anneal_strategy": strategy,
+        "div_factor": _one_or_list(div),
+        "final_div_factor": _one_or_list(final),
+        "three_phase": three,
+        "cycle_momentum": bool(s.cycle_momentum),
+    }
+
+
+def _leaf_config(name: str, s: Any) -> dict[str, Any]:
+    if name == "StepLR":
+        return {"step_size": int(s.step_size), "gamma": float(s.gamma)}
+    if name == "MultiStepLR":
+        return {"milestones": sorted(int(m) for m in s.milestones.elements()), "gamma": float(s.gamma)}
+    if name == "ConstantLR":
+        return {"factor": float(s.factor), "total_iters": int(s.total_iters)}
+    if name == "LinearLR":
+        return {
+            "start_factor": float(s.start_factor),
+            "end_factor": float(s.end_factor),
+            "total_iters": int(s.total_iters),
+        }
+    if name == "ExponentialLR":
+        return {"gamma": float(s.gamma)}
+    if name == "PolynomialLR":
+        return {"total_iters": int(s.total_iters), "power": float(s.power)}
+    if name == "CosineAnnealingLR":
+        return {"T_max": int(s.T_max), "eta_min": float(s.eta_min)}
+    if name == "CosineAnnealingWarmRestarts":
+        return {"T_0": int(s.T_0), "T_mult": int(s.T_mult), "eta_min": float(s.eta_min)}
+    if name == "CyclicLR":
+        return _cyclic_config(s)
+    assert name == "OneCycleLR"
+    return _one_cycle_config(s)
+
+
+def describe_torch(scheduler: Any) -> dict[str, Any]:
+    """A plain (JSON-able) description of a live torch scheduler: what :func:`from_torch` builds from.
+
+    Keys: ``class_name``; ``config`` (the constructor's keyword arguments as torch stored them, recovered
+    where torch keeps only derived values; per-group values as a list when groups differ);
+    ``base_lrs`` (the scheduler's, per group); ``initial_lrs`` (the optimizer groups' ``initial_lr``,
+    where a SequentialLR resets the rate and a ChainedScheduler starts); ``schedulers`` (SequentialLR /
+    ChainedScheduler: the sub-schedulers' descriptions); ``last_epoch`` (steps taken so far).
+    """
+    name = _torch_class(scheduler)
+    initial = _group_values(scheduler, "initial_lr")
+    if name in _COMBINED:
+        subs = list(scheduler._schedulers)
+        out: dict[str, Any] = {"class_name": name}
+        if name == "SequentialLR":
+            out["config"] = {"milestones": [int(m) for m in scheduler._milestones]}
+        out["initial_lrs"] = initial
+        out["schedulers"] = [describe_torch(s) for s in subs]
+        out["last_epoch"] = int(scheduler.last_epoch if name == "SequentialLR" else subs[0].last_epoch)
+        return out
+    return {
+        "class_name": name,
+        "config": _leaf_config(name, scheduler),
+        "base_lrs": [float(_plain(b)) for b in scheduler.base_lrs],
+        "initial_lrs": initial,
+        "last_epoch": math.floor(scheduler.last_epoch),
+    }
+
+
+# ------------------------------------------------------------------------------------------------------
+# PyTorch: building the closed form from a description
+# ------------------------------------------------------------------------------------------------------
+def _per_group(value: Any, g: int) -> Any:
+    return value[g] if isinstance(value, list | tuple) else value
+
+
+def _cosine_from(start: float, base: float, t_max: int, eta_min: float) -> Schedule:
+    """torch's recursive CosineAnnealingLR started from the rate ``start``: it anneals from ``start`` to
+    ``eta_min`` at ``T_max`` (the ratio recursion scales ``lr - eta_min``), and the step after each
+    minimum adds ``(base_lr - eta_min) * (1 - cos(pi / T_max)) / 2`` from its own ``base_lr``: from
+    ``T_max + 1`` on, the closed form with ``base_lr``."""
+    own = torch_families.CosineAnnealingLR(base, t_max, eta_min)
+    if start == base:
+        return own
+    first = torch_families.CosineAnnealingLR(start, t_max, eta_min)
+    return sequence([first, Offset(own, t_max + 1)], [t_max + 1])
+
+
+def _leaf(desc: Mapping[str, Any], g: int, start: float, at_construction: bool) -> Schedule:
+    """One scheduler of group ``g``. ``start``: the rate a recursive scheduler starts from (its base);
+    ``at_construction``: the scheduler's step 0 is its construction (initial step), not a SequentialLR
+    milestone (``_update_lr(0)``, the closed form at 0)."""
+    name, cfg = desc["class_name"], desc["config"]
+    T = torch_families
+    if name == "StepLR":
+        return T.StepLR(start, cfg["step_size"], cfg["gamma"])
+    if name == "MultiStepLR":
+        return T.MultiStepLR(start, cfg["milestones"], cfg["gamma"])
+    if name == "ConstantLR":
+        if cfg["total_iters"] == 0 and not at_construction:
+            # At a milestone the closed form at 0 is base * (factor + (0 >= 0) * (1 - factor)): restored.
+            return Constant(start)
+        return T.ConstantLR(start, cfg["factor"], cfg["total_iters"])
+    if name == "LinearLR":
+        return T.LinearLR(start, cfg["start_factor"], cfg["end_factor"], cfg["total_iters"])
+    if name == "ExponentialLR":
+        return T.ExponentialLR(start, cfg["gamma"])
+    if name == "PolynomialLR":
+        return T.PolynomialLR(start, cfg["total_iters"], cfg["power"])
+    if name == "CosineAnnealingLR":
+        return _cosine_from(start, desc["base_lrs"][g], cfg["T_max"], cfg["eta_min"])
+    if name == "CosineAnnealingWarmRestarts":
+        return T.CosineAnnealingWarmRestarts(desc["base_lrs"][g], cfg["T_0"], cfg["T_mult"], cfg["eta_min"])
+    if name == "CyclicLR":
+        return T.CyclicLR(
+            _per_group(cfg["base_lr"], g),
+            _per_group(cfg["max_lr"], g),
+            cfg["step_size_up"],
+            cfg["step_size_down"],
+            cfg["mode"],
+            cfg["gamma"],
+        )
+    if name == "OneCycleLR":
+        return T.OneCycleLR(
+            _per_group(cfg["max_lr"], g),
+            cfg["total_steps"],
+            cfg["pct_start"],
+            cfg["anneal_strategy"],
+            _per_group(cfg["div_factor"], g),
+            _per_group(cfg["final_div_factor"], g),
+            cfg["three_phase"],
+        )
+    if name in _UNSUPPORTED_TORCH:
+        raise UnsupportedScheduleError(f"from_torch: {name} is not supported: {_UNSUPPORTED_TORCH[name]}")
+    raise UnsupportedScheduleError(
+        f"from_torch: {name} is not supported; supported: {', '.join(TORCH_SUPPORTED)}"
+    )
+
+
+def _no_nesting(owner: str, subs: list[Mapping[str, Any]]) -> None:
+    for i, sub in enumerate(subs):
+        if sub["class_name"] in _COMBINED:
+            raise UnsupportedScheduleError(
+                f"from_torch: {owner} of a {sub['class_name']} (scheduler {i}) is not supported: torch steps "
+                "nested combinations inconsistently (a SequentialLR milestone calls _update_lr(0), which a "
+                "ChainedScheduler does not implement)"
+            )
+
+
+def _sequential(desc: Mapping[str, Any], g: int) -> Schedule:
+    subs = list(desc["schedulers"])
+    _no_nesting("SequentialLR", subs)
+    milestones = [int(m) for m in desc["config"]["milestones"]]
+    if milestones != sorted(milestones):
+        raise ValueError(f"from_torch: SequentialLR milestones must be non-decreasing, got {milestones}")
+    active = bisect_right(milestones, 0)  # the scheduler whose initial step SequentialLR re-runs
+    pieces = [
+        _leaf(sub, g, desc["initial_lrs"][g] if i == active else _base(sub, g), i == active)
+        for i, sub in enumerate(subs)
+    ]
+    return sequence(pieces, milestones) if len(pieces) > 1 else pieces[0]
+
+
+def _base(desc: Mapping[str, Any], g: int) -> float:
+    return float(desc["base_lrs"][g]) if "base_lrs" in desc else float(desc["initial_lrs"][g])
+
+
+def _factor(desc: Mapping[str, Any], t: int) -> float:
+    """A chainable scheduler's factor at step ``t`` (its rate over its base, float64), as torch's closed
+    form (with a ConstantLR of ``total_iters == 0`` never restored, as stepped)."""
+    name, cfg = desc["class_name"], desc["config"]
+    if name == "StepLR":
+        return cfg["gamma"] ** (t // cfg["step_size"])
+    if name == "MultiStepLR":
+        return cfg["gamma"] ** bisect_right(sorted(cfg["milestones"]), t)
+    if name == "ConstantLR":
+        return cfg["factor"] if t < cfg["total_iters"] or cfg["total_iters"] == 0 else 1.0
+    if name == "LinearLR":
+        total = cfg["total_iters"]
+        if total == 0:
+            return cfg["start_factor"]
+        return cfg["start_factor"] + (cfg["end_factor"] - cfg["start_factor"]) * min(total, t) / total
+    if name == "ExponentialLR":
+        return cfg["gamma"] ** t
+    assert name == "PolynomialLR", name
+    total = cfg["total_iters"]
+    return 1.0 if total == 0 else (1.0 - min(total, t) / total) ** cfg["power"]
+
+
+def _constant_from(desc: Mapping[str, Any]) -> int | None:
+    """The step from which a chainable scheduler's factor no longer changes (None: never)."""
+    name, cfg = desc["class_name"], desc["config"]
+    if name in ("StepLR", "ExponentialLR"):
+        return 0 if cfg["gamma"] == 1 else None
+    if name == "MultiStepLR":
+        return 0 if cfg["gamma"] == 1 or not cfg["milestones"] else max(cfg["milestones"])
+    return int(cfg["total_iters"])
+
+
+_MAX_CHAIN_SEGMENTS = 16
+
+
+def _product(factors: list[Schedule]) -> Schedule:
+    out = factors[0]
+    for f in factors[1:]:
+        out = out * f
+    return out
+
+
+def _chained(desc: Mapping[str, Any], g: int) -> Schedule:
+    subs = list(desc["schedulers"])
+    _no_nesting("ChainedScheduler", subs)
+    lr0 = float(desc["initial_lrs"][g])
+    if len(subs) == 1:
+        return _leaf(subs[0], g, lr0, True)
+    names = [s["class_name"] for s in subs]
+    for i, name in enumerate(names):
+        if name not in _RECURSIVE:
+            raise UnsupportedScheduleError(
+                f"from_torch: ChainedScheduler with {name} (scheduler {i}) is not supported: {name} is not "
+                "chainable (it sets the rate from its own base at every step, discarding the factors of the "
+                f"other schedulers); chainable: {', '.join(_RECURSIVE)}"
+            )
+    cosines = [i for i, n in enumerate(names) if n == "CosineAnnealingLR"]
+    if not cosines:  # lr0 * prod f_i(step)
+        return _product([_leaf(s, g, lr0 if i == 0 else 1.0, True) for i, s in enumerate(subs)])
+    if len(cosines) > 1:
+        raise UnsupportedScheduleError(
+            "from_torch: ChainedScheduler with several CosineAnnealingLR is not supported (each restart adds "
+            "its own base rate: not a product)"
+        )
+    c = cosines[0]
+    cos = subs[c]
+    t_max, eta_min = int(cos["config"]["T_max"]), float(cos["config"]["eta_min"])
+    if eta_min != 0:
+        raise UnsupportedScheduleError(
+            "from_torch: ChainedScheduler with a CosineAnnealingLR of eta_min != 0 is not supported: its "
+            "recursion lr -> eta_min + r * (lr - eta_min) is affine, so the chained rate is no product of "
+            "the schedulers' closed forms"
+        )
+    others = [s for i, s in enumerate(subs) if i != c]
+    factors = [_leaf(s, g, 1.0, True) for s in others]
+    # Up to T_max (the first minimum, 0 exactly) the chain is a product.
+    head = _product([torch_families.CosineAnnealingLR(lr0, t_max), *factors])
+    settles = [_constant_from(s) for s in others]
+    if any(e is None for e in settles):
+        raise UnsupportedScheduleError(
+            f"from_torch: ChainedScheduler of CosineAnnealingLR and "
+            f"{', '.join(n for i, n in enumerate(names) if i != c)} is a product only up to T_max={t_max}: "
+            "the step after each minimum adds the cosine's base_lr * (1 - cos(pi / T_max)) / 2, which "
+            "restarts the other factors, and they keep changing (gamma != 1); lrjit expresses it exactly "
+            "only when the other factors are constant from some step on"
+        )
+    settled = max(int(e) for e in settles if e is not None)
+    # Restarts r_j = T + 1 + 2T(j - 1); segment j scales by 1 / D_j, D_j = the other factors the restart
+    # discards: those stepped before the cosine at r_j, those after it at r_j - 1.
+    base = float(cos["base_lrs"][g])
+    restarts: list[int] = []
+    pieces: list[Schedule] = [head]
+    r = t_max + 1
+    while True:
+        restarts.append(r)
+        if r - 1 >= settled:  # the other factors are constant from here: the cosine alone
+            pieces.append(Offset(torch_families.CosineAnnealingLR(base, t_max), r))
+            break
+        if len(restarts) >= _MAX_CHAIN_SEGMENTS:
+            raise UnsupportedScheduleError(
+                f"from_torch: ChainedScheduler of CosineAnnealingLR(T_max={t_max}) with factors that change "
+                f"until step {settled} needs more than {_MAX_CHAIN_SEGMENTS} segments"
+            )
+        discarded = math.prod(_factor(s, r if i < c else r - 1) for i, s in enumerate(subs) if i != c)
+        if discarded == 0:
+            raise UnsupportedScheduleError(
+                "from_torch: ChainedScheduler of CosineAnnealingLR with a factor that is 0 at a restart is "
+                "not supported"
+            )
+        scaled = torch_families.CosineAnnealingLR(base / discarded, t_max)
+        pieces.append(Offset(_product([scaled, *factors]), r))
+        r += 2 * t_max
+    return sequence(pieces, restarts)
+
+
+def _build(desc: Mapping[str, Any], g: int) -> Schedule:
+    name = desc.get("class_name")
+    if name == "SequentialLR":
+        return _sequential(desc, g)
+    if name == "ChainedScheduler":
+        return _chained(desc, g)
+    if name in _RECURSIVE:
+        return _leaf(desc, g, float(desc["base_lrs"][g]), True)
+    return _leaf(desc, g, 0.0, True)
+
+
+def _groups(desc: Mapping[str, Any]) -> int:
+    for key in ("initial_lrs", "base_lrs"):
+        if key in desc:
+            return len(desc[key])
+    raise ValueError(
+        "from_torch: a description needs 'initial_lrs' or 'base_lrs' (one entry per param group)"
+    )
+
+
+def _from_description(desc: Mapping[str, Any], param_group: int | None) -> Schedule:
+    n = _groups(desc)
+    if param_group is not None:
+        if not 0 <= param_group < n:
+            raise ValueError(f"from_torch: param_group={param_group} out of range for {n} param group(s)")
+        return _build(desc, param_group)
+    scheds = [_build(desc, g) for g in range(n)]
+    if all(s == scheds[0] for s in scheds[1:]):
+        return scheds[0]
+    try:
+        return stack(scheds)
+    except (TypeError, ValueError) as e:
+        raise ValueError(
+            f"from_torch: the {n} param groups give schedules of different structures, which do not stack "
+            f"({e}); convert one group with param_group=i"
+        ) from e
+
+
+def _check_position(scheduler: Any, desc: Mapping[str, Any], param_group: int | None) -> None:
+    """Warns when the schedule at the scheduler's current step is not the optimizer's current lr."""
+    import jax
+
+    step = int(desc["last_epoch"])
+    if step < 0:
+        return
+    groups = scheduler.optimizer.param_groups
+    current = np.asarray([float(_plain(gr["lr"])) for gr in groups])
+    with jax.enable_x64(True):
+        sched = _from_description(desc, param_group)
+        got = np.asarray(sched(step), dtype=np.float64).reshape(-1)
+    if param_group is not None:
+        current = current[param_group : param_group + 1]
+    elif got.size == 1:
+        got = np.broadcast_to(got, current.shape)
+    scale = max(float(np.max(np.abs(current))), 1e-300)
+    if not np.allclose(got, current, rtol=1e-7, atol=1e-12 * scale):
+        warnings.warn(
+            f"from_torch: {desc['class_name']} after {step} step(s): the optimizer's lr is "
+            f"{current.tolist()}, the schedule (from construction) gives {got.tolist()}; the rate was "
+            "changed outside the scheduler or the optimizer was not fresh when the scheduler was built, and "
+            "the returned curve follows the scheduler as if built on a fresh optimizer",
+            stacklevel=3,
+        )
+
+
+def from_torch(scheduler: Any, *, param_group: int | None = None, check: bool = True) -> Schedule:
+    """The lrjit schedule equal to a torch ``lr_scheduler`` stepped from construction.
+
+    ``sched(k)`` is the rate torch's optimizer holds after ``k`` calls of ``scheduler.step()`` from the
+    scheduler's construction (the stepped value), whatever step the scheduler is at now: continue from
+    where it is with ``lrjit.Offset(sched, scheduler.last_epoch)``. See the module documentation for the
+    supported classes, SequentialLR / ChainedScheduler and param groups.
+
+    Args:
+      scheduler: a live ``torch.optim.lr_scheduler`` object, or its :func:`describe_torch` dict (needs no
+        torch).
+      param_group: convert this param group only; None: all of them (one schedule when they agree, a
+        batched schedule with one config per group otherwise).
+      check: compare the schedule at the scheduler's current step with the optimizer's current lr and
+        warn on a mismatch (live schedulers only).
+
+    Returns:
+      An lrjit schedule (built in the current precision mode: call under ``jax.enable_x64(True)`` for
+      torch's float64 values).
+
+    Raises:
+      TypeError: for an object that is not a torch scheduler.
+      UnsupportedScheduleError: for LambdaLR, MultiplicativeLR, ReduceLROnPlateau, custom schedulers and
+        the combinations lrjit cannot express (see the module documentation).
+      ValueError: for param groups whose schedules do not stack, or values lrjit's families reject.
+    """
+    if isinstance(scheduler, Mapping):
+        return _from_description(scheduler, param_group)
+    desc = describe_torch(scheduler)
+    sched = _from_description(desc, param_group)
+    if check:
+        _check_position(scheduler, desc, param_group)
+    return sched
