@@ -155,6 +155,7 @@ BUILDERS: dict[str, Callable[[int], lrjit.Schedule]] = {
     "sequence of cosines": stacked_cosines,
 }
 
+
 def _three_configs(schedule: lrjit.Schedule) -> list[lrjit.Schedule]:
     """Three configs of ``schedule``'s structure: its rate field scaled by 1, 1/2 and 1/4 (the same config
     three times for a family without one of these fields)."""
