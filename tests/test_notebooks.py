@@ -21,8 +21,9 @@ def test_notebook_runs(path: pathlib.Path) -> None:
     for cell in cells:
         if cell["cell_type"] == "code":
             exec(compile("".join(cell["source"]), f"{path.name}", "exec"), namespace)
-    assert namespace["lrs"].shape == (64, 20_000)
-    assert len(namespace["traces"]) == 1
+    if path.name == "quickstart.ipynb":  # the other notebooks end with their own checks
+        assert namespace["lrs"].shape == (64, 20_000)
+        assert len(namespace["traces"]) == 1
 
 
 def test_there_are_notebooks() -> None:
