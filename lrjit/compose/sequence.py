@@ -18,9 +18,6 @@ from lrjit.families.shapes import count_boundaries_below
 
 __all__ = ["Sequence", "StackedSequence", "sequence"]
 
-_BOUNDARIES_RULE = "`boundaries` must be non-decreasing"
-
-
 def _piece_and_local_step(step: jax.Array, boundaries: jax.Array) -> tuple[jax.Array, jax.Array]:
     """The piece of each step (the number of boundaries at or below it) and the step inside that piece
     (``step - boundaries[piece - 1]``, or ``step`` in piece 0)."""
@@ -29,15 +26,28 @@ def _piece_and_local_step(step: jax.Array, boundaries: jax.Array) -> tuple[jax.A
     return piece, step - jnp.take(starts, piece, mode="clip")
 
 
-def _check_piece_count(owner: str, boundaries: Any, pieces: int) -> None:
-    got = np.shape(boundaries)[-1]
-    if got != pieces - 1:
-        raise ValueError(
-            f"{owner}: `boundaries` must have one entry fewer than the pieces ({pieces - 1}), got {got}"
-        )
+class _Joined(Composite, abstract=True):
+    """Pieces joined at ``boundaries`` (a non-decreasing integer vector leaf, one entry fewer than the
+    pieces, declared by each subclass after its pieces)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        pieces, got = self._piece_count(), np.shape(self.boundaries)[-1]
+        if got != pieces - 1:
+            raise ValueError(
+                f"{type(self).__name__}: `boundaries` must have one entry fewer than the pieces "
+                f"({pieces - 1}), got {got}"
+            )
+
+    def _piece_count(self) -> int:
+        raise NotImplementedError
+
+    def _checks(self, xp: Any) -> list[Check]:
+        b = self.boundaries
+        return [(b[..., 1:] >= b[..., :-1], "`boundaries` must be non-decreasing")]
 
 
-class Sequence(Composite):
+class Sequence(_Joined):
     """``schedules[i](step - boundaries[i-1])`` for ``boundaries[i-1] <= step < boundaries[i]``.
 
     Each piece sees its own step count from 0 at its boundary (as ``optax.join_schedules`` and torch's
@@ -59,13 +69,8 @@ class Sequence(Composite):
     schedules: Any = child(layout="tuple")
     boundaries: Any = leaf(Kind.INT_VECTOR, NONNEG_INT)
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check_piece_count(type(self).__name__, self.boundaries, len(self.schedules))
-
-    def _checks(self, xp: Any) -> list[Check]:
-        b = self.boundaries
-        return [(b[..., 1:] >= b[..., :-1], _BOUNDARIES_RULE)]
+    def _piece_count(self) -> int:
+        return len(self.schedules)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         piece, local = _piece_and_local_step(step, self.boundaries)
@@ -84,7 +89,7 @@ class Sequence(Composite):
         }
 
 
-class StackedSequence(Composite):
+class StackedSequence(_Joined):
     """A :class:`Sequence` of pieces of one structure, stored stacked: ``pieces`` is one schedule whose
     leaves have a leading piece axis (``lrjit.stack(schedules)``).
 
@@ -103,19 +108,13 @@ class StackedSequence(Composite):
     pieces: Any = child(layout="stacked")
     boundaries: Any = leaf(Kind.INT_VECTOR, NONNEG_INT)
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        owner = type(self).__name__
+    def _piece_count(self) -> int:
         leaves = jax.tree_util.tree_leaves(self.pieces)
         dims = _batch_dims(self.pieces)
         counts = {np.shape(x)[d - 1] for x, d in zip(leaves, dims, strict=True) if d >= 1}
         if not counts:
-            raise ValueError(f"{owner}: `pieces` must be stacked (lrjit.stack of the pieces)")
-        _check_piece_count(owner, self.boundaries, counts.pop())
-
-    def _checks(self, xp: Any) -> list[Check]:
-        b = self.boundaries
-        return [(b[..., 1:] >= b[..., :-1], _BOUNDARIES_RULE)]
+            raise ValueError(f"{type(self).__name__}: `pieces` must be stacked (lrjit.stack of the pieces)")
+        return counts.pop()
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         piece, local = _piece_and_local_step(step, self.boundaries)

@@ -31,7 +31,8 @@ Check = tuple[Any, str]
 
 
 def registry() -> dict[str, type[Schedule]]:
-    """Every concrete schedule family, by class name (the registry the tests and the spec compiler use)."""
+    """Every concrete schedule family and composition, by class name (the registry the tests and the spec
+    compiler use; compositions have ``cls.composite`` set)."""
     return dict(_FAMILIES)
 
 
