@@ -18,6 +18,7 @@ from lrjit.families.shapes import count_boundaries_below
 
 __all__ = ["Sequence", "StackedSequence", "sequence"]
 
+
 def _piece_and_local_step(step: jax.Array, boundaries: jax.Array) -> tuple[jax.Array, jax.Array]:
     """The piece of each step (the number of boundaries at or below it) and the step inside that piece
     (``step - boundaries[piece - 1]``, or ``step`` in piece 0)."""
