@@ -54,6 +54,7 @@ import numpy as np
 from lrjit import compose
 from lrjit.compose.base import is_number
 from lrjit.core.schedule import Schedule, registry
+from lrjit.families import t5x
 from lrjit.spec.suggest import did_you_mean
 
 __all__ = [
@@ -217,8 +218,6 @@ def _factor_string(text: str, names: dict[str, Any]) -> Any:
     """
     if not _FACTOR_STRING.fullmatch(text):
         return None
-    from lrjit.families import t5x  # imported here: FactorSchedule's module is optional to this one
-
     words = [(m.group(), m.start()) for m in _IDENTIFIER.finditer(text)]
     if any(word in names for word, _ in words):
         return None
