@@ -344,3 +344,37 @@ def test_checked_call_reaches_sub_schedules() -> None:
     assert "CosineDecay: `initial_learning_rate` must be a finite float >= 0" in str(err.get())
     err, lr = lr_at(jnp.float32(0.1), 5)
     assert err.get() is None and math.isclose(float(lr), 0.05, rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["prefix", "overlap"])
+@pytest.mark.parametrize("shape", ["linear", "constant", "exponential", "cosine", "1-sqrt"])
+def test_every_warmup_shape_batches_and_differentiates(shape: str, mode: str) -> None:
+    """Beyond the registry's sampled (linear, prefix) warmups: each shape and mode vmaps over configs that
+    differ in every leaf (warmup length, start, the inner schedule's), equal to the single curves, and its
+    gradient with respect to ``start`` and the inner rate matches central differences in float64."""
+    steps = np.arange(0, 700, 3, dtype=np.int32)
+    configs = [
+        lrjit.warmup(lrjit.CosineDecay(lr, d, alpha=a), w, start=s0, shape=shape, mode=mode)
+        for lr, d, a, w, s0 in [
+            (0.1, 500, 0.1, 50, 0.01),
+            (0.3, 300, 0.0, 120, 0.002),
+            (0.05, 900, 0.2, 1, 0.04),
+        ]
+    ]
+    batch = lrjit.stack(configs)
+    want = np.stack([np.asarray(c(steps)) for c in configs])
+    np.testing.assert_allclose(lrjit.curves(batch, steps), want, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(jax.jit(lambda b: b(steps))(batch), want, rtol=1e-6, atol=1e-9)
+    with jax.enable_x64(True):
+        sched = lrjit.warmup(lrjit.CosineDecay(0.1, 500, alpha=0.1), 100, start=0.01, shape=shape, mode=mode)
+        t = np.array([0, 13, 50, 99, 100, 101, 400], np.int64)
+
+        def f(start: Any, lr: Any) -> Any:
+            return sched.replace(start=start, schedule=sched.schedule.replace(initial_learning_rate=lr))(t)
+
+        d_start, d_lr = jax.jacfwd(f, argnums=(0, 1))(jnp.float64(0.01), jnp.float64(0.1))
+        h = 1e-7
+        fd_start = (f(0.01 + h, 0.1) - f(0.01 - h, 0.1)) / (2 * h)
+        fd_lr = (f(0.01, 0.1 + h) - f(0.01, 0.1 - h)) / (2 * h)
+        np.testing.assert_allclose(d_start, fd_start, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(d_lr, fd_lr, rtol=1e-6, atol=1e-8)
