@@ -137,14 +137,14 @@ class Clip(Composite):
         return {"schedule": sched, "lower": lower, "upper": upper}
 
 
-def minimum(a: Schedule | float, b: Schedule | float) -> Minimum:
+def minimum(left: Schedule | float, right: Schedule | float) -> Minimum:
     """The elementwise minimum of two schedules (or a schedule and a number): a cap."""
-    return Minimum(a, b)
+    return Minimum(left, right)
 
 
-def maximum(a: Schedule | float, b: Schedule | float) -> Maximum:
+def maximum(left: Schedule | float, right: Schedule | float) -> Maximum:
     """The elementwise maximum of two schedules (or a schedule and a number): a floor."""
-    return Maximum(a, b)
+    return Maximum(left, right)
 
 
 def clip(schedule: Schedule, lower: float | None = None, upper: float | None = None) -> Clip:
