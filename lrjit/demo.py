@@ -47,8 +47,8 @@ def write_gallery(curves: dict[str, np.ndarray], path: str) -> bool:
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(curves) :]:
         ax.axis("off")
-    fig.suptitle("lrjit: every family at a representative config (learning rate vs step)")
-    fig.tight_layout()
+    fig.suptitle("lrjit: every family and composition at a representative config (learning rate vs step)")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # room for the title
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
