@@ -241,3 +241,29 @@ def test_compile_accepts_configs_and_shares_programs() -> None:
     assert _evaluate._cache_size() == 1  # one structure, one program
     with pytest.raises(TypeError, match="cannot compile"):
         compile_schedule(3.0)
+
+
+def test_compile_accepts_every_form() -> None:
+    """A spec string, a Keras ``serialize`` dict, a live Keras object and a live torch scheduler all
+    compile to the schedule their importer gives (the live ones skip without the libraries)."""
+    text = "warmup(CosineDecayRestarts(0.1, 1000, t_mul=2.0), steps=200)"
+    assert compile_schedule(text).schedule == lrjit.warmup(
+        lrjit.CosineDecayRestarts(0.1, 1000, t_mul=2.0), 200
+    )
+    serialized = {
+        "module": "keras.optimizers.schedules",
+        "class_name": "ExponentialDecay",
+        "config": {"initial_learning_rate": 0.1, "decay_steps": 30, "decay_rate": 0.9, "staircase": True},
+        "registered_name": None,
+    }
+    assert compile_schedule(serialized).schedule == lrjit.ExponentialDecay(0.1, 30, 0.9, staircase=True)
+    keras = pytest.importorskip("keras")
+    obj = keras.optimizers.schedules.CosineDecay(0.1, 1000, alpha=0.1)
+    assert compile_schedule(obj).schedule == lrjit.CosineDecay(0.1, 1000, alpha=0.1)
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    warm = torch.optim.lr_scheduler.LinearLR(opt, 0.1, 1.0, 10)
+    cos = torch.optim.lr_scheduler.CosineAnnealingLR(opt, 90)
+    compiled = compile_schedule(torch.optim.lr_scheduler.SequentialLR(opt, [warm, cos], [10]))
+    want = lrjit.sequence([lrjit.LinearLR(0.1, 0.1, 1.0, 10), lrjit.CosineAnnealingLR(0.1, 90)], [10])
+    assert compiled.schedule == want and compiled.curve_kernels(1000) == 1
