@@ -555,6 +555,19 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]
         print(line(r))
 
 
+def print_environment(env: dict[str, Any]) -> None:
+    """The run's header: devices, versions, CPUs, the load average at the start and XLA_FLAGS."""
+    print(f"devices: {env['devices']}")
+    print(
+        f"jax {env['jax']} (jaxlib {env['jaxlib']}), numpy {env['numpy']}, optax {env['optax'] or 'absent'}, "
+        f"lrjit {env['lrjit']}, python {env['python']}"
+    )
+    print(
+        f"cpu_count: {env['cpu_count']} (usable: {env.get('cpus_usable', '?')}), "
+        f"load average at start: {env.get('loadavg_start')}, XLA_FLAGS={env['XLA_FLAGS'] or '(unset)'}"
+    )
+
+
 def environment() -> dict[str, Any]:
     """Device, versions, CPU count and load: what a reader needs to compare two runs."""
     info: dict[str, Any] = {
@@ -723,15 +736,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     op_shape = (16, 2**12) if args.quick else (64, 2**17)
 
     env = environment()
-    print(f"devices: {env['devices']}")
-    print(
-        f"jax {env['jax']} (jaxlib {env['jaxlib']}), numpy {env['numpy']}, optax {env['optax'] or 'absent'}, "
-        f"lrjit {env['lrjit']}, python {env['python']}"
-    )
-    print(
-        f"cpu_count: {env['cpu_count']} (usable: {env.get('cpus_usable', '?')}), "
-        f"load average at start: {env.get('loadavg_start')}, XLA_FLAGS={env['XLA_FLAGS'] or '(unset)'}"
-    )
+    print_environment(env)
     optax_note = (
         f"optax configs per workload: {args.optax_k}" if optax is not None else "optax absent: skipped"
     )

@@ -55,7 +55,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from bench_curves import environment, print_table
+from bench_curves import environment, print_environment, print_table
 
 import lrjit
 
@@ -406,15 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     env = environment()
     env["compilation_cache"] = bool(jax.config.jax_enable_compilation_cache)
-    print(f"devices: {env['devices']}")
-    print(
-        f"jax {env['jax']} (jaxlib {env['jaxlib']}), numpy {env['numpy']}, optax {env['optax'] or 'absent'}, "
-        f"lrjit {env['lrjit']}, python {env['python']}"
-    )
-    print(
-        f"cpu_count: {env['cpu_count']} (usable: {env.get('cpus_usable', '?')}), "
-        f"load average at start: {env.get('loadavg_start')}, XLA_FLAGS={env['XLA_FLAGS'] or '(unset)'}"
-    )
+    print_environment(env)
     optax_note = (
         f"optax pieces: {optax_pieces(pieces, args.quick)}" if optax is not None else "optax absent: skipped"
     )
