@@ -10,16 +10,20 @@ function of an integer step array, so ``jit``, ``vmap`` over configs and ``grad`
     matrix = lrjit.curves(batch, 10_000)               # [3, 10_000], one jitted kernel
 """
 
+from typing import TYPE_CHECKING, Any
+
 from lrjit.compose import *  # noqa: F403
 from lrjit.compose import __all__ as _compose_names
 from lrjit.core import (
     Config,
+    FieldError,
     Schedule,
     batch_size,
     checked_call,
     combine,
     config_axes,
     curves,
+    fields_of,
     partition,
     registry,
     stack,
@@ -27,28 +31,32 @@ from lrjit.core import (
 )
 from lrjit.families import *  # noqa: F403
 from lrjit.families import __all__ as _family_names
-from lrjit.spec import (
+from lrjit.frontend import (
     CompiledSchedule,
     ConfigError,
     SpecError,
     UnsupportedScheduleError,
     compile,
     from_config,
-    from_keras,
-    from_torch,
     parse,
 )
+from lrjit.interop import from_keras, from_torch
+
+if TYPE_CHECKING:
+    from lrjit import train
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Config",
+    "FieldError",
     "Schedule",
     "batch_size",
     "checked_call",
     "combine",
     "config_axes",
     "curves",
+    "fields_of",
     "registry",
     "partition",
     "stack",
@@ -62,6 +70,16 @@ __all__ = [
     "from_keras",
     "from_torch",
     "parse",
+    "train",
     *_compose_names,
     *_family_names,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``lrjit.train`` (optax-based training helpers) loads on first use, so ``import lrjit`` stays light.
+    if name == "train":
+        import importlib
+
+        return importlib.import_module("lrjit.train")
+    raise AttributeError(f"module 'lrjit' has no attribute {name!r}")

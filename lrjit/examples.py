@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import lrjit
-from lrjit.core.schedule import Schedule
+from lrjit.core import Schedule
 
 __all__ = ["EXAMPLE_STEPS", "examples"]
 

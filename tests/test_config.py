@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import lrjit
-from lrjit.spec.compile import compile as compile_schedule
-from lrjit.spec.config import ConfigError, from_config
+from lrjit.frontend import compile as compile_schedule
+from lrjit.frontend.config import ConfigError, from_config
 
 FAMILIES = sorted(lrjit.registry())
 STEPS = np.unique(np.concatenate([np.arange(0, 300), np.geomspace(300, 10**7, 60).astype(np.int64)]))
@@ -232,7 +232,7 @@ def test_compile_accepts_configs_and_shares_programs() -> None:
     b = lrjit.warmup(lrjit.CosineDecay(0.3, 2000), 50)
     from_dict = compile_schedule(b.to_config())
     assert from_dict.schedule == b
-    from lrjit.spec.compile import _evaluate
+    from lrjit.frontend.compile import _evaluate
 
     _evaluate.clear_cache()
     steps = np.arange(64, dtype=np.int32)

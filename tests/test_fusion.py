@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 import lrjit
-from lrjit.core.batch import _curves_range
+from lrjit.core.batch import curves_range
 
 K, N = 4, 1000
 _SHAPE = re.compile(r"=\s*\w+\[(\d+(?:,\d+)*)\]")
 
 
 def _matrix_instructions(schedule: lrjit.Schedule) -> list[str]:
-    hlo = _curves_range.lower(schedule, N).compile().as_text()
+    hlo = curves_range.lower(schedule, N).compile().as_text()
     entry = hlo[hlo.index("ENTRY") :]
     out = []
     for line in entry.splitlines()[1:]:

@@ -1,4 +1,4 @@
-"""``from_keras`` / ``from_torch`` (``lrjit.spec.imports``) against Keras 3 and torch 2.13.
+"""``from_keras`` / ``from_torch`` (``lrjit.interop``) against Keras 3 and torch 2.13.
 
 Golden (no Keras or torch needed): ``fixtures/imports_golden.json`` (``fixtures/generate_imports.py``) holds
 Keras ``serialize()`` dicts with the objects' float32 and float64 values, and torch recipes with
@@ -32,7 +32,8 @@ import numpy as np
 import pytest
 
 import lrjit
-from lrjit.spec.imports import UnsupportedScheduleError, describe_torch, from_keras, from_torch
+from lrjit.frontend import UnsupportedScheduleError
+from lrjit.interop import describe_torch, from_keras, from_torch
 
 from bounds import bound
 

@@ -5,7 +5,7 @@ per piece, so their program (and compile time) grows with the number of pieces. 
 arrays or in closed forms:
 
 - boundary families (``PiecewiseConstantDecay``, ``MultiStepLR``, ``MultiFactorScheduler``) count the
-  boundaries below the step (``lrjit.families.shapes.count_boundaries_below``) and gather: the boundaries
+  boundaries below the step (``lrjit.core.numerics.count_boundaries_below``) and gather: the boundaries
   are a vector leaf, so n changes a leaf's *shape* and the program must not depend on it;
 - restart families compute the cycle index in closed form (``geometric_cycle``, integer divisions): the
   number of cycles inside the evaluated steps is set by scalar leaf *values* (cycle length, ``num_cycles``,
@@ -160,7 +160,7 @@ def _three_configs(schedule: lrjit.Schedule) -> list[lrjit.Schedule]:
     """Three configs of ``schedule``'s structure: its rate field scaled by 1, 1/2 and 1/4 (the same config
     three times for a family without one of these fields)."""
     for name in ("initial_learning_rate", "base_lr", "values"):
-        if name in type(schedule)._specs:
+        if name in lrjit.fields_of(type(schedule)):
             value = np.asarray(getattr(schedule, name))
             return [schedule, *(schedule.replace(**{name: value * f}) for f in (0.5, 0.25))]
     return [schedule] * 3

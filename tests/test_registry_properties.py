@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 import lrjit
 from lrjit import Schedule
 from lrjit.core import Kind, is_float_leaf
-from lrjit.core.batch import _curves_at, _curves_range
+from lrjit.core.batch import curves_at, curves_range
 
 FAMILIES = sorted(lrjit.registry())
 BATCH = 8
@@ -94,25 +94,25 @@ def same_structure_samples(
 
 
 def leaf_kind(s: Schedule, name: str) -> Kind:
-    kind = type(s)._specs[name].kind
+    kind = lrjit.fields_of(type(s))[name].kind
     assert kind is not None
     return kind
 
 
 def is_child(s: Schedule, name: str) -> bool:
     """True for a sub-schedule field of a composition."""
-    return type(s)._specs[name].child is not None
+    return lrjit.fields_of(type(s))[name].child is not None
 
 
 def declared_leaves(s: Schedule, prefix: str = "", extra: int = 0) -> list[tuple[str, Any, Kind, int]]:
     """(path, value, kind, extra dimensions) of every leaf of ``s`` from the field declarations, recursing
     into sub-schedules (the leaves of a stacked child have one extra, leading, piece dimension)."""
     out: list[tuple[str, Any, Kind, int]] = []
-    for name in s._leaf_names:
+    for name in lrjit.core.leaf_names(s):
         value = getattr(s, name)
         if value is None:
             continue
-        layout = type(s)._specs[name].child
+        layout = lrjit.fields_of(type(s))[name].child
         if layout is None:
             out.append((f"{prefix}.{name}", value, leaf_kind(s, name), extra))
         elif layout == "tuple":
@@ -208,7 +208,7 @@ def alternative_values(base: Schedule, name: str, rng: np.random.Generator, k: i
     cls = type(base)
     out: list[Schedule] = []
     for _ in range(50 * k):
-        donor = sample_fixed(cls, rng, **{n: getattr(base, n) for n in cls._static_names})
+        donor = sample_fixed(cls, rng, **{n: getattr(base, n) for n in lrjit.core.static_names(cls)})
         value = getattr(donor, name)
         if value is None or not same_shape(value, getattr(base, name)):
             continue
@@ -238,7 +238,7 @@ def python_values(s: Schedule) -> dict[str, Any]:
     the same way): rebuilding from them inside ``jax.enable_x64(True)`` gives the same values in float64."""
     out: dict[str, Any] = {}
     for name, value in s.config().items():
-        if name in s._static_names or value is None:
+        if name in lrjit.core.static_names(s) or value is None:
             out[name] = value
         elif is_child(s, name):
             out[name] = tuple(map(rebuild, value)) if isinstance(value, tuple) else rebuild(value)
@@ -373,13 +373,13 @@ def check_batch(
 
 def static_values(cls: type[Schedule], name: str) -> tuple[Any, ...]:
     """The allowed values of a static field, or the examples of an open-ended one."""
-    spec = cls._specs[name]
+    spec = lrjit.fields_of(cls)[name]
     return spec.choices or spec.examples or ()
 
 
 def static_variants(cls: type[Schedule]) -> list[dict[str, Any]]:
     """Every combination of the static fields' allowed values ({} when there are none)."""
-    names = [n for n in cls._static_names if static_values(cls, n)]
+    names = [n for n in lrjit.core.static_names(cls) if static_values(cls, n)]
     choices = [static_values(cls, n) for n in names]
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)] or [{}]
 
@@ -403,7 +403,7 @@ def test_vmap_each_leaf_alone(name: str) -> None:
     cls = family(name)
     rng = np.random.default_rng(3)
     base = sample_fixed(cls, rng)
-    for leaf_name in cls._leaf_names:
+    for leaf_name in lrjit.core.leaf_names(cls):
         if getattr(base, leaf_name) is None:
             continue
         singles = [base, *alternative_values(base, leaf_name, rng, BATCH - 1)]
@@ -465,20 +465,20 @@ def test_new_config_does_not_recompile(name: str) -> None:
         g(s, t).block_until_ready()
     assert g.traces == 1 and g.jitted._cache_size() == 1
 
-    _curves_range.clear_cache()
-    _curves_at.clear_cache()
+    curves_range.clear_cache()
+    curves_at.clear_cache()
     for s in configs:
         lrjit.curves(s, 123).block_until_ready()
         lrjit.curves(s, steps).block_until_ready()
-    assert _curves_range._cache_size() == 1
-    assert _curves_at._cache_size() == 1
+    assert curves_range._cache_size() == 1
+    assert curves_at._cache_size() == 1
 
     batches = [lrjit.stack(same_structure_samples(cls, rng, 4)) for _ in range(3)]
     batches = [b for b in batches if structure(b) == structure(batches[0])]
     assert len(batches) >= 2
     for b in batches:
         lrjit.curves(b, 123).block_until_ready()
-    assert _curves_range._cache_size() == 2  # the single-config program and the batched one
+    assert curves_range._cache_size() == 2  # the single-config program and the batched one
 
 
 def test_python_literals_and_arrays_share_a_compiled_program() -> None:
@@ -782,8 +782,8 @@ def test_cosine_restarts_t_mul_gradient_at_one(step: int) -> None:
 def optional_variants(cls: type[Schedule], rng: np.random.Generator) -> Iterator[Schedule]:
     """A sample, and for each optional leaf a sample with it left out (None)."""
     yield sample_fixed(cls, rng)
-    for n in cls._leaf_names:
-        if cls._specs[n].optional:
+    for n in lrjit.core.leaf_names(cls):
+        if lrjit.fields_of(cls)[n].optional:
             yield sample_fixed(cls, rng, **{n: None})
 
 
@@ -793,7 +793,9 @@ def test_pytree_round_trip_and_leaves(name: str) -> None:
     leaf fields, in declaration order, each a numeric array; static fields are not leaves."""
     cls = family(name)
     rng = np.random.default_rng(8)
-    assert set(cls._leaf_names) | set(cls._static_names) == {f.name for f in dataclasses.fields(cls)}
+    assert set(lrjit.core.leaf_names(cls)) | set(lrjit.core.static_names(cls)) == {
+        f.name for f in dataclasses.fields(cls)
+    }
     for s in optional_variants(cls, rng):
         leaves, treedef = jax.tree_util.tree_flatten(s)
         back = jax.tree_util.tree_unflatten(treedef, leaves)
@@ -811,7 +813,7 @@ def test_pytree_round_trip_and_leaves(name: str) -> None:
                 assert jnp.issubdtype(jnp.result_type(x), jnp.integer), n
             elif kind.scalar_kind == "bool":
                 assert jnp.result_type(x) == jnp.bool_, n
-        for n in cls._static_names:
+        for n in lrjit.core.static_names(cls):
             value = getattr(s, n)
             assert not isinstance(value, int | float | np.ndarray | np.generic | jax.Array) or isinstance(
                 value, bool
@@ -829,7 +831,7 @@ def test_static_fields_are_in_the_treedef(name: str) -> None:
     rng = np.random.default_rng(9)
     a, b = same_structure_samples(cls, rng, 2)
     assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
-    for static_name in cls._static_names:
+    for static_name in lrjit.core.static_names(cls):
         choices = static_values(cls, static_name)
         assert len(choices) >= 2, f"{static_name}: give static fields their choices (or examples)"
         defs = []
@@ -840,8 +842,8 @@ def test_static_fields_are_in_the_treedef(name: str) -> None:
             assert len(leaves_s) == len(leaves_a)
             assert all(np.array_equal(x, y) for x, y in zip(leaves_s, leaves_a, strict=True))
         assert len(set(defs)) == len(choices), f"{static_name} is not in the treedef"
-    for n in cls._leaf_names:
-        if cls._specs[n].optional:
+    for n in lrjit.core.leaf_names(cls):
+        if lrjit.fields_of(cls)[n].optional:
             without = a.replace(**{n: None})
             assert jax.tree_util.tree_structure(without) != jax.tree_util.tree_structure(a)
 
@@ -900,7 +902,7 @@ def test_repr_shows_every_field(name: str) -> None:
             elif is_child(s, n):
                 shown = f"[{', '.join(map(repr, value))}]" if isinstance(value, tuple) else repr(value)
                 assert text == shown
-            elif n in cls._static_names:
+            elif n in lrjit.core.static_names(cls):
                 assert text == repr(value)
             elif leaf_kind(s, n) is Kind.KEY:
                 assert re.fullmatch(r"key\(\[\d+, \d+\]\)", text), text
@@ -916,7 +918,7 @@ def test_repr_shows_every_field(name: str) -> None:
                 assert np.asarray(text, dtype=np.str_).astype(stored.dtype) == stored, (n, text)
     batch = lrjit.stack(same_structure_samples(cls, rng, 3))
     text = repr(batch)
-    assert text.startswith(f"{name}(") and all(f"{n}=" in text for n in cls._specs)
+    assert text.startswith(f"{name}(") and all(f"{n}=" in text for n in lrjit.fields_of(cls))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -936,14 +938,14 @@ def test_equality_and_hash(name: str) -> None:
     table = {s: "a"}
     assert table[rebuilt] == "a"
     assert s != 1 and s != "s" and s is not None
-    for leaf_name in cls._leaf_names:
+    for leaf_name in lrjit.core.leaf_names(cls):
         if getattr(s, leaf_name) is None:
             continue
         changed = next(o for o in alternative_values(s, leaf_name, rng, 3) if o != s)
         assert changed != s and not (changed == s), leaf_name
         assert changed not in table, leaf_name
         table[changed] = leaf_name
-    for static_name in cls._static_names:
+    for static_name in lrjit.core.static_names(cls):
         for choice in static_values(cls, static_name):
             if choice != getattr(s, static_name):
                 assert s.replace(**{static_name: choice}) != s

@@ -1,4 +1,4 @@
-"""The spec language (lrjit.spec.language): examples equal to the schedules built in Python, t5x factor
+"""The spec language (lrjit.frontend.language): examples equal to the schedules built in Python, t5x factor
 strings against t5x's formula, every error with its column and message, hostile input rejected fast
 without running anything, and two fuzzers (random text; random well-formed expressions)."""
 
@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 import lrjit
 from lrjit.core import schedule as schedule_module
 from lrjit.core.fields import NONNEG, Kind, leaf
-from lrjit.spec import language
-from lrjit.spec.language import SpecError, parse
+from lrjit.frontend import language
+from lrjit.frontend.language import SpecError, parse
 
 FUZZ = settings(
     max_examples=200, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -627,7 +627,9 @@ def random_calls(draw: st.DrawFn, depth: int = 2) -> str:
     )
     args = draw(st.lists(argument, max_size=4))
     fields = (
-        list(lrjit.registry()[name]._specs) if name in lrjit.registry() else ["schedule", "steps", "shape"]
+        list(lrjit.fields_of(lrjit.registry()[name]))
+        if name in lrjit.registry()
+        else ["schedule", "steps", "shape"]
     )
     keys = draw(st.lists(st.sampled_from([*fields, "stpes"]), max_size=3, unique=True))
     kwargs = [f"{key}={draw(argument)}" for key in keys]

@@ -43,7 +43,7 @@ LOG_STEPS = np.unique(np.round(np.logspace(0, 7, 141)).astype(np.int64))
 def _stored(s: lrjit.Schedule) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in s.config().items():
-        if k in s._static_names:
+        if k in lrjit.core.static_names(s):
             out[k] = v
         else:
             arr = np.asarray(v)
@@ -366,7 +366,7 @@ def test_configs_cover_every_factor() -> None:
 def test_sampled_configs_match(x64: bool) -> None:
     """Random configs (``sample``) of every representative product, against the transcription."""
     rng = np.random.default_rng(0)
-    choices = list(lrjit.FactorSchedule._specs["factors"].examples or ())
+    choices = list(lrjit.fields_of(lrjit.FactorSchedule)["factors"].examples or ())
     for factors in choices:
         for _ in range(2):
             kwargs = {

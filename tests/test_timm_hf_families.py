@@ -36,7 +36,7 @@ import pytest
 from scipy import stats
 
 import lrjit
-from lrjit.core.batch import _curves_range
+from lrjit.core.batch import curves_range
 
 from bounds import assert_within
 
@@ -44,7 +44,7 @@ from bounds import assert_within
 def _stored(s: lrjit.Schedule) -> dict[str, Any]:
     out = {}
     for k, v in s.config().items():
-        if k in s._static_names or v is None:
+        if k in lrjit.core.static_names(s) or v is None:
             out[k] = v
         elif np.ndim(v) == 0:
             arr = np.asarray(v)
@@ -792,7 +792,7 @@ def test_noisy_configs_batch_and_fuse() -> None:
     rows = np.asarray(lrjit.curves(batch, 500))
     for i, c in enumerate(configs):
         np.testing.assert_allclose(rows[i], np.asarray(c(np.arange(500))), rtol=1e-6, atol=1e-7)
-    hlo = _curves_range.lower(batch, 500).compile().as_text()
+    hlo = curves_range.lower(batch, 500).compile().as_text()
     entry = hlo[hlo.index("ENTRY") :]
     assert sum("[4,500]" in line for line in entry.splitlines()[1:]) == 1
 

@@ -38,8 +38,8 @@ def _base_kwargs(cls: type[lrjit.Schedule]) -> dict[str, Any]:
 def _domain_leaves(cls: type[lrjit.Schedule]) -> list[tuple[str, Any]]:
     """(name, spec) of every leaf whose domain can reject a value (keys and bools have none that does)."""
     out = []
-    for name in cls._leaf_names:
-        spec = cls._specs[name]
+    for name in lrjit.core.leaf_names(cls):
+        spec = lrjit.fields_of(cls)[name]
         if spec.domain is None or spec.kind in (Kind.KEY, Kind.BOOL):
             continue
         out.append((name, spec))
@@ -85,7 +85,7 @@ def test_out_of_domain_value_raises_naming_argument_and_range(family: str, name:
     Guards the domain declared on every leaf (lrjit.core.fields) for every registered family.
     """
     cls = lrjit.registry()[family]
-    spec = cls._specs[name]
+    spec = lrjit.fields_of(cls)[name]
     kwargs, index = _with_bad(_base_kwargs(cls), name, spec, bad)
     with pytest.raises(ValueError) as info:
         cls(**kwargs)
@@ -305,8 +305,8 @@ def _int_leaves() -> list[Any]:
     return [
         pytest.param(family, name, id=f"{family}-{name}")
         for family, cls in sorted(lrjit.registry().items())
-        for name in cls._leaf_names
-        if cls._specs[name].kind in (Kind.INT, Kind.INT_VECTOR)
+        for name in lrjit.core.leaf_names(cls)
+        if lrjit.fields_of(cls)[name].kind in (Kind.INT, Kind.INT_VECTOR)
     ]
 
 
@@ -316,7 +316,7 @@ def test_integer_leaf_rejects_fractions_and_accepts_integral_floats(family: str,
     an integral float (``1e4``-style) is accepted and stored as the integer."""
     cls = lrjit.registry()[family]
     base = _base_kwargs(cls)
-    spec = cls._specs[name]
+    spec = lrjit.fields_of(cls)[name]
     for bad in (2.5, math.nan, math.inf):
         kwargs, _ = _with_bad(base, name, spec, bad)
         with pytest.raises(ValueError, match=re.escape(f"{family}: `{name}` must be an integer")):
@@ -348,7 +348,7 @@ def _typed_leaves() -> list[Any]:
     return [
         pytest.param(family, name, id=f"{family}-{name}")
         for family, cls in sorted(lrjit.registry().items())
-        for name in cls._leaf_names
+        for name in lrjit.core.leaf_names(cls)
     ]
 
 
@@ -358,8 +358,8 @@ def test_wrong_types_raise_type_error_naming_argument(family: str, name: str) ->
     argument (``True`` is not silently 1)."""
     cls = lrjit.registry()[family]
     base = _base_kwargs(cls)
-    kind = cls._specs[name].kind
-    if cls._specs[name].child is not None:  # a sub-schedule: numbers become constants, nothing else
+    kind = lrjit.fields_of(cls)[name].kind
+    if lrjit.fields_of(cls)[name].child is not None:  # a sub-schedule: numbers become constants, nothing else
         wrong: list[Any] = ["CosineDecay", True, {"initial_learning_rate": 0.1}, [lrjit.Constant(1.0), 0.5]]
     elif kind is Kind.BOOL:
         wrong = [1, 0.0, "yes"]
@@ -393,7 +393,7 @@ def test_batched_leaf_with_one_bad_element(family: str, name: str, bad: Any) -> 
     bad element's index; the all-good batch is accepted."""
     cls = lrjit.registry()[family]
     base = _base_kwargs(cls)
-    spec = cls._specs[name]
+    spec = lrjit.fields_of(cls)[name]
     good = np.asarray(base[name]).item()
     dtype = np.int64 if spec.kind.scalar_kind == "int" else np.float64
     ok = np.asarray([good, good, good, good], dtype=dtype)

@@ -1,22 +1,12 @@
 """Composition: schedules built from schedules, each itself an ordinary schedule (a pytree whose leaves
-are every piece's hyperparameters, evaluated in one fused kernel)."""
+are every piece's hyperparameters, evaluated in one fused kernel). The operator compositions (``Sum``,
+``Product``, ..., ``Constant``) live in :mod:`lrjit.core.operators` and are re-exported here."""
 
-from lrjit.compose.arithmetic import (
-    Clip,
-    Difference,
-    Maximum,
-    Minimum,
-    Product,
-    Quotient,
-    Sum,
-    clip,
-    maximum,
-    minimum,
-)
-from lrjit.compose.base import Constant
+from lrjit.compose.arithmetic import Clip, Maximum, Minimum, clip, maximum, minimum
 from lrjit.compose.sequence import Sequence, StackedSequence, sequence
 from lrjit.compose.timeline import Hold, Offset, Repeat
 from lrjit.compose.warmup import Warmup, warmup
+from lrjit.core.operators import Constant, Difference, Product, Quotient, Sum
 
 __all__ = [
     "Clip",

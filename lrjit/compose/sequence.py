@@ -10,11 +10,22 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from lrjit.compose.base import Composite, sample_child
-from lrjit.core.batch import _batch_dims, _first_difference, batch_size, config_axes, stack
-from lrjit.core.fields import NONNEG_INT, Kind, child, leaf
-from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import count_boundaries_below
+from lrjit.core import (
+    Check,
+    Composite,
+    IntVector,
+    Schedule,
+    batch_dims,
+    batch_size,
+    child,
+    config_axes,
+    first_difference,
+    leaf,
+    sample_child,
+    stack,
+)
+from lrjit.core.fields import NONNEG_INT, Kind
+from lrjit.core.numerics import count_boundaries_below
 
 __all__ = ["Sequence", "StackedSequence", "sequence"]
 
@@ -67,8 +78,8 @@ class Sequence(_Joined):
     """
 
     reference = "optax.join_schedules / torch.optim.lr_scheduler.SequentialLR (closed form)"
-    schedules: Any = child(layout="tuple")
-    boundaries: Any = leaf(Kind.INT_VECTOR, NONNEG_INT)
+    schedules: SequenceType[Schedule] = child(layout="tuple")
+    boundaries: IntVector = leaf(Kind.INT_VECTOR, NONNEG_INT)
 
     def _piece_count(self) -> int:
         return len(self.schedules)
@@ -79,13 +90,10 @@ class Sequence(_Joined):
         return values[0] if len(values) == 1 else lax.select_n(piece, *values)
 
     @classmethod
-    def _sample_fields(cls, rng: np.random.Generator) -> dict[str, Any]:
+    def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
         first = int(rng.integers(1, 1000))
         return {
-            "schedules": [
-                sample_child("LinearLR", rng, total_iters=first),
-                sample_child("CosineDecay", rng, warmup_target=None),
-            ],
+            "schedules": [sample_child("ramp", rng, length=first), sample_child("decay", rng)],
             "boundaries": [first],
         }
 
@@ -106,12 +114,12 @@ class StackedSequence(_Joined):
     """
 
     reference = "optax.join_schedules / torch.optim.lr_scheduler.SequentialLR (closed form)"
-    pieces: Any = child(layout="stacked")
-    boundaries: Any = leaf(Kind.INT_VECTOR, NONNEG_INT)
+    pieces: Schedule = child(layout="stacked")
+    boundaries: IntVector = leaf(Kind.INT_VECTOR, NONNEG_INT)
 
     def _piece_count(self) -> int:
         leaves = jax.tree_util.tree_leaves(self.pieces)
-        dims = _batch_dims(self.pieces)
+        dims = batch_dims(self.pieces)
         counts = {np.shape(x)[d - 1] for x, d in zip(leaves, dims, strict=True) if d >= 1}
         if not counts:
             raise ValueError(f"{type(self).__name__}: `pieces` must be stacked (lrjit.stack of the pieces)")
@@ -126,7 +134,7 @@ class StackedSequence(_Joined):
         flat_piece = piece.reshape(-1)
         gathered = [
             jnp.take(jnp.asarray(x), flat_piece, axis=0, mode="clip") if d == 1 else x
-            for x, d in zip(leaves, _batch_dims(self.pieces), strict=True)
+            for x, d in zip(leaves, batch_dims(self.pieces), strict=True)
         ]
         per_step = jax.tree_util.tree_unflatten(treedef, gathered)
         values = jax.vmap(lambda s, t: s._evaluate(t), in_axes=(axes, 0))(per_step, local.reshape(-1))
@@ -135,7 +143,7 @@ class StackedSequence(_Joined):
     @classmethod
     def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
         n = int(rng.integers(1, 5)) if n is None else n
-        pieces = [sample_child("CosineDecay", rng, warmup_target=None) for _ in range(n + 1)]
+        pieces = [sample_child("decay", rng) for _ in range(n + 1)]
         boundaries = np.sort(rng.integers(0, 3000, size=n)).tolist()
         return {"pieces": stack(pieces), "boundaries": boundaries}
 
@@ -158,7 +166,7 @@ def sequence(schedules: SequenceType[Schedule], boundaries: Any) -> Sequence | S
     uniform = (
         len(schedules) > 0
         and all(isinstance(s, Schedule) and batch_size(s) is None for s in schedules)
-        and all(_first_difference(schedules[0], s) is None for s in schedules[1:])
+        and all(first_difference(schedules[0], s) is None for s in schedules[1:])
     )
     if uniform:
         return StackedSequence(stack(schedules), boundaries)

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from lrjit.compose.base import Composite, sample_child
-from lrjit.core.fields import NONNEG_INT, POSITIVE_INT, Kind, child, leaf
+from lrjit.core import Composite, IntLike, Schedule, child, leaf, sample_child
+from lrjit.core.fields import NONNEG_INT, POSITIVE_INT, Kind
 
 __all__ = ["Hold", "Offset", "Repeat"]
 
@@ -18,7 +18,7 @@ __all__ = ["Hold", "Offset", "Repeat"]
 class _StepMap(Composite, abstract=True):
     """``schedule(g(step))`` for an integer map ``g`` of the step."""
 
-    schedule: Any = child()
+    schedule: Schedule = child()
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         return self._cast(self.schedule._evaluate(self._map(step)))
@@ -28,8 +28,8 @@ class _StepMap(Composite, abstract=True):
 
     @classmethod
     def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
-        fields = super()._sample_fields(rng)  # the integer leaf of the subclass
-        fields["schedule"] = sample_child("CosineDecay", rng, vector_len=n)
+        fields = super()._sample_fields(rng, n)  # the integer leaf of the subclass
+        fields["schedule"] = sample_child("decay", rng, vector_len=n)
         return fields
 
 
@@ -44,7 +44,7 @@ class Offset(_StepMap):
     """
 
     reference = "lrjit composition (torch last_epoch / optax step offset)"
-    steps: Any = leaf(Kind.INT, NONNEG_INT)
+    steps: IntLike = leaf(Kind.INT, NONNEG_INT)
 
     def _map(self, step: jax.Array) -> jax.Array:
         return step + jnp.asarray(self.steps, step.dtype)
@@ -59,7 +59,7 @@ class Hold(_StepMap):
     """
 
     reference = "lrjit composition"
-    steps: Any = leaf(Kind.INT, NONNEG_INT)
+    steps: IntLike = leaf(Kind.INT, NONNEG_INT)
 
     def _map(self, step: jax.Array) -> jax.Array:
         return jnp.minimum(step, jnp.asarray(self.steps, step.dtype))
@@ -75,7 +75,7 @@ class Repeat(_StepMap):
     """
 
     reference = "lrjit composition (SGDR warm restarts with a fixed period)"
-    period: Any = leaf(Kind.INT, POSITIVE_INT)
+    period: IntLike = leaf(Kind.INT, POSITIVE_INT)
 
     def _map(self, step: jax.Array) -> jax.Array:
         return lax.rem(step, jnp.asarray(self.period, step.dtype))

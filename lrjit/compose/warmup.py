@@ -8,10 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.compose.base import Composite, sample_child
-from lrjit.core.fields import NONNEG, NONNEG_INT, Kind, child, leaf, static
-from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import ratio, warmup_rise
+from lrjit.core import Check, Composite, FloatLike, IntLike, Schedule, child, leaf, sample_child, static
+from lrjit.core.fields import NONNEG, NONNEG_INT, Kind
+from lrjit.core.numerics import ratio, warmup_rise
 
 __all__ = ["Warmup", "warmup"]
 
@@ -50,11 +49,11 @@ class Warmup(Composite):
     """
 
     reference = "Keras CosineDecay warmup / timm warmup_prefix / transformers *_with_warmup (generalized)"
-    schedule: Any = child()
-    steps: Any = leaf(Kind.INT, NONNEG_INT)
-    start: Any = leaf(Kind.FLOAT, NONNEG, default=0.0)
-    shape: Any = static(default="linear", choices=SHAPES)
-    mode: Any = static(default="prefix", choices=MODES)
+    schedule: Schedule = child()
+    steps: IntLike = leaf(Kind.INT, NONNEG_INT)
+    start: FloatLike = leaf(Kind.FLOAT, NONNEG, default=0.0)
+    shape: str = static(default="linear", choices=SHAPES)
+    mode: str = static(default="prefix", choices=MODES)
 
     def _checks(self, xp: Any) -> list[Check]:
         if self.shape != "exponential":
@@ -80,8 +79,8 @@ class Warmup(Composite):
 
     @classmethod
     def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
-        fields = super()._sample_fields(rng)
-        fields["schedule"] = sample_child("CosineDecay", rng, warmup_target=None, vector_len=n)
+        fields = super()._sample_fields(rng, n)
+        fields["schedule"] = sample_child("decay", rng, vector_len=n)
         return fields
 
 

@@ -1,37 +1,91 @@
-"""The schedule core: the pytree base class, field declarations, steps, batches and checked evaluation."""
+"""The schedule core: the pytree config and schedule bases, field declarations, steps, shared numerics,
+batches, the operator compositions and checked evaluation. Nothing here imports the rest of lrjit."""
 
+from lrjit.core.axes import batch_dims, batch_size, config_axes
 from lrjit.core.batch import (
-    batch_size,
     combine,
-    config_axes,
     curves,
+    first_difference,
     is_float_leaf,
     partition,
     stack,
     unstack,
 )
 from lrjit.core.checked import checked_call
-from lrjit.core.fields import Domain, Kind, child, leaf, static
-from lrjit.core.schedule import Config, Schedule, registry
+from lrjit.core.config import Check, Config, fields_of, leaf_names, static_names
+from lrjit.core.fields import (
+    BoolLike,
+    Domain,
+    FieldError,
+    FieldSpec,
+    FieldTypeError,
+    FloatLike,
+    FloatVector,
+    IntLike,
+    IntVector,
+    KeyLike,
+    Kind,
+    child,
+    is_traced,
+    leaf,
+    static,
+)
+from lrjit.core.operators import (
+    Binary,
+    Composite,
+    Constant,
+    Difference,
+    Product,
+    Quotient,
+    Sum,
+    is_number,
+)
+from lrjit.core.schedule import Schedule, register_sample_role, registry, sample_child
 from lrjit.core.steps import as_step_array
 
 __all__ = [
+    "Binary",
+    "BoolLike",
+    "Check",
+    "Composite",
     "Config",
+    "Constant",
+    "Difference",
     "Domain",
+    "FieldError",
+    "FieldSpec",
+    "FieldTypeError",
+    "FloatLike",
+    "FloatVector",
+    "IntLike",
+    "IntVector",
+    "KeyLike",
     "Kind",
+    "Product",
+    "Quotient",
     "Schedule",
+    "Sum",
     "as_step_array",
+    "batch_dims",
     "batch_size",
     "checked_call",
     "child",
     "combine",
     "config_axes",
     "curves",
+    "fields_of",
+    "first_difference",
     "is_float_leaf",
+    "is_number",
+    "is_traced",
     "leaf",
+    "leaf_names",
     "partition",
+    "register_sample_role",
     "registry",
+    "sample_child",
     "stack",
     "static",
+    "static_names",
     "unstack",
 ]

@@ -12,16 +12,25 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Callable
-from typing import Any
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
+    "BoolLike",
     "Domain",
+    "FieldError",
     "FieldSpec",
+    "FieldTypeError",
+    "FloatLike",
+    "FloatVector",
+    "IntLike",
+    "IntVector",
+    "KeyLike",
     "Kind",
     "child",
     "default_float_dtype",
@@ -32,6 +41,42 @@ __all__ = [
 ]
 
 _SPEC_KEY = "lrjit"
+
+# What a leaf field accepts, for annotations (editors and type checkers show these in the constructors).
+# A leaf may also be an array with a leading config axis (a batch) or a traced value, hence ``jax.Array``.
+FloatLike: TypeAlias = float | np.floating | np.ndarray | jax.Array
+IntLike: TypeAlias = int | np.integer | np.ndarray | jax.Array
+BoolLike: TypeAlias = bool | np.bool_ | np.ndarray | jax.Array
+KeyLike: TypeAlias = int | jax.Array | np.ndarray
+FloatVector: TypeAlias = Sequence[float] | np.ndarray | jax.Array
+IntVector: TypeAlias = Sequence[int] | np.ndarray | jax.Array
+
+_BACKTICKED = re.compile(r"`(\w+)`")
+
+
+class FieldError(ValueError):
+    """A hyperparameter outside its allowed values, or a rule across fields broken.
+
+    Attributes:
+      owner: the class that refused the value.
+      fields: the fields the error is about, the offending one first (for a rule across fields, every
+        field it names).
+    """
+
+    def __init__(self, owner: str, fields: str | Sequence[str], message: str) -> None:
+        super().__init__(f"{owner}: {message}")
+        self.owner = owner
+        self.fields = (fields,) if isinstance(fields, str) else tuple(fields)
+
+    @classmethod
+    def from_rule(cls, owner: str, message: str) -> FieldError:
+        """The error for a broken cross-field rule; its fields are the names the message puts in backticks
+        (the convention every rule message follows: "`lb` must be < `ub`")."""
+        return cls(owner, tuple(dict.fromkeys(_BACKTICKED.findall(message))), message)
+
+
+class FieldTypeError(FieldError, TypeError):
+    """A hyperparameter of the wrong type (a string for a number, a float for a count held under jit)."""
 
 
 def is_traced(value: Any) -> bool:
@@ -86,7 +131,7 @@ class Domain:
     def check_concrete(self, owner: str, name: str, value: np.ndarray) -> None:
         ok = np.asarray(self.predicate(value, np), dtype=bool)
         if not ok.all():
-            raise ValueError(f"{owner}: `{name}` must be {self.description}, got {_first_bad(value, ok)}")
+            raise FieldError(owner, name, f"`{name}` must be {self.description}, got {_first_bad(value, ok)}")
 
 
 def describe_bad(value: np.ndarray, ok: np.ndarray) -> str:
@@ -134,7 +179,12 @@ BOOLEAN = Domain(
 
 @dataclasses.dataclass(frozen=True)
 class FieldSpec:
-    """What lrjit knows about one dataclass field."""
+    """What lrjit knows about one dataclass field (see :func:`lrjit.core.fields_of`).
+
+    Attributes:
+      name: the field's name (set when its class is created).
+      static: structure (part of the treedef) rather than a leaf.
+    """
 
     static: bool
     kind: Kind | None = None
@@ -148,6 +198,12 @@ class FieldSpec:
     # A sub-schedule field (composition): "one" schedule, a "tuple" of schedules, or one schedule
     # "stacked" along a leading piece axis (its leaves have one more dimension than a single config).
     child: str | None = None
+    name: str = ""
+
+    @property
+    def is_leaf(self) -> bool:
+        """A numeric hyperparameter (not structure, not a sub-schedule)."""
+        return not self.static and self.child is None
 
 
 def leaf(
@@ -212,16 +268,16 @@ def convert_leaf(owner: str, name: str, kind: Kind, value: Any) -> Any:
     xp = jnp if traced else np
     arr = value if traced else np.asarray(value)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
-        raise TypeError(f"{owner}: `{name}` must be numeric, got {value!r}")
+        raise FieldTypeError(owner, name, f"`{name}` must be numeric, got {value!r}")
     if arr.ndim != kind.base_ndim and kind.base_ndim == 1 and arr.ndim == 0:
-        raise ValueError(f"{owner}: `{name}` must be a 1-D sequence, got a scalar {value!r}")
+        raise FieldError(owner, name, f"`{name}` must be a 1-D sequence, got a scalar {value!r}")
     scalar = kind.scalar_kind
     if scalar == "bool":
         if not np.issubdtype(arr.dtype, np.bool_):
-            raise TypeError(f"{owner}: `{name}` must be a bool, got {value!r}")
+            raise FieldTypeError(owner, name, f"`{name}` must be a bool, got {value!r}")
         return arr
     if np.issubdtype(arr.dtype, np.bool_):
-        raise TypeError(f"{owner}: `{name}` must be a number, not a bool, got {value!r}")
+        raise FieldTypeError(owner, name, f"`{name}` must be a number, not a bool, got {value!r}")
     if scalar == "float":
         if np.issubdtype(arr.dtype, np.floating):
             dtype = jax.dtypes.canonicalize_dtype(arr.dtype)
@@ -231,15 +287,17 @@ def convert_leaf(owner: str, name: str, kind: Kind, value: Any) -> Any:
     # integer counts
     if np.issubdtype(arr.dtype, np.floating):
         if traced:
-            raise TypeError(f"{owner}: `{name}` must be an integer array, got a traced {arr.dtype} value")
+            raise FieldTypeError(
+                owner, name, f"`{name}` must be an integer array, got a traced {arr.dtype} value"
+            )
         if not np.all(np.isfinite(arr) & (np.floor(arr) == arr)):
-            raise ValueError(f"{owner}: `{name}` must be an integer, got {_fmt(arr)}")
+            raise FieldError(owner, name, f"`{name}` must be an integer, got {_fmt(arr)}")
     int_dtype = default_int_dtype()
     if not traced:
         info = np.iinfo(int_dtype)
         if arr.size and (np.min(arr) < info.min or np.max(arr) > info.max):
-            raise ValueError(
-                f"{owner}: `{name}` must fit in {int_dtype} (enable x64 for larger), got {_fmt(arr)}"
+            raise FieldError(
+                owner, name, f"`{name}` must fit in {int_dtype} (enable x64 for larger), got {_fmt(arr)}"
             )
     return xp.asarray(arr, dtype=int_dtype)
 
@@ -253,6 +311,6 @@ def _convert_key(owner: str, name: str, value: Any) -> jax.Array:
         return arr
     if arr.dtype == np.uint32 and arr.shape[-1:] == (2,):
         return jax.random.wrap_key_data(jnp.asarray(arr))
-    raise TypeError(
-        f"{owner}: `{name}` must be a PRNG key (jax.random.key(seed)) or an int seed, got {value!r}"
+    raise FieldTypeError(
+        owner, name, f"`{name}` must be a PRNG key (jax.random.key(seed)) or an int seed, got {value!r}"
     )

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lrjit.core import Check, Schedule, register_sample_role
 from lrjit.core.fields import (
     BOOLEAN,
     DECAY_RATE,
@@ -27,16 +28,15 @@ from lrjit.core.fields import (
     Kind,
     leaf,
 )
-from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import (
+from lrjit.core.numerics import (
     cosine_annealing,
     count_boundaries_below,
     decay_progress,
-    geometric_cycle,
     linear_warmup,
     ratio,
     whole_periods,
 )
+from lrjit.families.shapes import geometric_cycle
 
 __all__ = [
     "CosineDecay",
@@ -258,3 +258,9 @@ class CosineDecayRestarts(Schedule):
         alpha = self._float(self.alpha)
         decayed = jnp.power(self._float(self.m_mul), index) * cosine_annealing(left)
         return self.initial_learning_rate * ((1 - alpha) * decayed + alpha)
+
+
+# The sub-schedules of sampled compositions (lrjit.core.sample_child): a plain cosine decay and a positive
+# exponential factor.
+register_sample_role("decay", lambda rng, n: CosineDecay.sample(rng, vector_len=n, warmup_target=None))
+register_sample_role("modulator", lambda rng, n: ExponentialDecay.sample(rng, vector_len=n))

@@ -17,15 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lrjit.core import Check, Schedule
 from lrjit.core.fields import NONNEG, NONNEG_INT, POSITIVE_INT, POWER, Domain, Kind, leaf, static
-from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import (
-    cosine_annealing,
-    count_boundaries_below,
-    linear_warmup,
-    ratio,
-    whole_periods,
-)
+from lrjit.core.numerics import cosine_annealing, count_boundaries_below, linear_warmup, ratio, whole_periods
 
 __all__ = [
     "CosineScheduler",
@@ -132,7 +126,8 @@ class MultiFactorScheduler(Schedule):
         return [(s[..., 1:] > s[..., :-1], "`step` must be strictly increasing"), *_warmup_checks(self, xp)]
 
     @classmethod
-    def _sample_fields(cls, rng: np.random.Generator, n: int = 3) -> dict[str, Any]:
+    def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
+        n = 3 if n is None else n
         fields = super()._sample_fields(rng)
         fields["step"] = np.sort(rng.choice(np.arange(1, 30 * n + 1), size=n, replace=False)).tolist()
         return fields

@@ -1,8 +1,7 @@
-"""The curve shapes the families share, each written once.
+"""The curve shapes several families share: SGDR cycles of geometric lengths and per-step noise.
 
-Every function here is pure jax.numpy on arrays of steps; integer arithmetic is used wherever a count is
-involved (cycle index, position in a cycle, number of boundaries passed), so that values at exact
-boundaries and restarts are exact and large steps lose no precision to float rounding.
+Pure jax.numpy on arrays of steps, on the numerics of :mod:`lrjit.core.numerics`; counts (cycle index,
+position in a cycle) are integer arithmetic wherever they can be, so restarts are exact.
 """
 
 from __future__ import annotations
@@ -12,120 +11,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
-__all__ = [
-    "cos_pi",
-    "cosine_annealing",
-    "count_boundaries_below",
-    "decay_progress",
-    "geometric_cycle",
-    "hashed_normal",
-    "linear_warmup",
-    "ratio",
-    "warmup_rise",
-    "whole_periods",
-]
+from lrjit.core.numerics import ratio, whole_periods
 
-
-def ratio(numerator: jax.Array, denominator: jax.Array) -> jax.Array:
-    """``numerator / denominator`` as an IEEE division, also when the denominator is one value per config.
-
-    XLA rewrites ``x / broadcast(d)`` into ``x * (1 / d)``, which is an ulp off for about a quarter of
-    quotients (``41 / 41`` gives 0.99999994 in float32, so a decay would never reach its end value, and
-    values would depend on whether steps come as a scalar or an array). Adding ``0 * numerator`` makes the
-    denominator elementwise, so the division is kept (it is not foldable: ``0 * x`` is NaN for infinite x).
-    """
-    return numerator / (denominator + 0 * numerator)
-
-
-def cos_pi(fraction: jax.Array) -> jax.Array:
-    """cos(pi * fraction); ``pi`` is rounded to the fraction's dtype and multiplied in it, as in Keras/TF.
-
-    The fraction is first reduced exactly to [-1, 1] (cos is 2-periodic in it), so a large phase, as in
-    ``LinearCosineDecay`` with many periods, loses no precision in the product with pi. For fractions in
-    [0, 1], the Keras range, this is the identity.
-    """
-    reduced = fraction - 2 * jnp.round(fraction / 2)
-    return jnp.cos(jnp.asarray(math.pi, dtype=fraction.dtype) * reduced)
-
-
-def cosine_annealing(left: jax.Array) -> jax.Array:
-    """The SGDR half cosine (Loshchilov & Hutter 2017), from 1 down to 0, given the fraction *left*.
-
-    ``0.5 * (1 + cos(pi * f))`` at fraction done ``f``, computed as ``sin(pi/2 * (1 - f)) ** 2`` from the
-    fraction left ``1 - f``: callers take that from integer step counts, so the value keeps full relative
-    precision down to the end of the decay, where ``1 + cos`` would cancel.
-    """
-    half_pi = jnp.asarray(math.pi / 2, dtype=left.dtype)
-    root = jnp.sin(half_pi * left)
-    return root * root
-
-
-# The boundary search's fan-out: XLA's CPU backend splits a reduction over more than 32 elements into a
-# tree of kernels (through a [.., 32+] intermediate in memory), and does not fuse a reduction whose result
-# indexes another one, so the search has one reduction, at most 32 wide for up to 32 * 32 boundaries.
-_FAN_OUT = 32
-
-
-def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
-    """The number of boundaries strictly below each step: ``#{i : boundaries[i] < step}``.
-
-    ``boundaries`` must be sorted (non-decreasing). A two-level searchsorted: the boundaries, padded with
-    the dtype's maximum, are viewed as 32 rows; the rows starting below the step are counted with 32
-    compares against per-config scalars (unrolled: elementwise, no reduction), and that row is gathered and
-    compared entry by entry. The program is the same for any number of boundaries; each step costs 32 + n/32
-    compares; XLA fuses it into the elementwise kernel up to 1024 boundaries (beyond, it stays exact, the
-    row reduction is split by XLA into separate kernels). For "boundaries at or below", pass ``step + 1``.
-    """
-    n = boundaries.shape[-1]
-    width = max(-(-n // _FAN_OUT), 1)  # no boundaries: one row of padding (the same program, count 0)
-    top = jnp.asarray(jnp.iinfo(boundaries.dtype).max, boundaries.dtype)
-    rows = lax.pad(boundaries, top, [(0, _FAN_OUT * width - n, 0)]).reshape(_FAN_OUT, width)
-    starts_below = jnp.zeros(step.shape, step.dtype)
-    for i in range(_FAN_OUT):
-        starts_below = starts_below + (rows[i, 0] < step).astype(step.dtype)
-    row = jnp.maximum(starts_below - 1, 0)  # the last row starting below the step (row 0 if none)
-    below = jnp.sum(jnp.take(rows, row, axis=0) < step[..., None], axis=-1, dtype=step.dtype)
-    return row * width + below
-
-
-def whole_periods(step: jax.Array, period: jax.Array) -> jax.Array:
-    """``floor(step / period)`` for steps >= 0 and periods >= 1, as one truncating integer division.
-
-    (``//`` would add the sign fix-ups of a floor division, which valid input never needs.)
-    """
-    return lax.div(step, jnp.asarray(period, step.dtype))
-
-
-def decay_progress(
-    step: jax.Array, period: jax.Array, staircase: jax.Array, dtype: jax.typing.DTypeLike
-) -> jax.Array:
-    """``step / period``, or ``floor(step / period)`` with ``staircase`` (an exact integer division)."""
-    whole = whole_periods(step, period).astype(dtype)
-    return jnp.where(staircase, whole, ratio(step.astype(dtype), period.astype(dtype)))
-
-
-def linear_warmup(progress: jax.Array, total: jax.Array, start: jax.Array, end: jax.Array) -> jax.Array:
-    """start + (end - start) * progress / total: the straight line from ``start`` (at 0) to ``end``."""
-    return start + (end - start) * ratio(progress, total)
-
-
-def warmup_rise(shape: str, done: jax.Array, left: jax.Array) -> jax.Array:
-    """A warmup multiplier rising from 0 to 1, at the fraction ``done`` of the warmup (``left = 1 - done``,
-    both taken from integer counts by the caller).
-
-    ``linear``: ``done``; ``cosine``: ``0.5 * (1 - cos(pi * done))``; ``1-sqrt``: ``1 - sqrt(1 - done)``,
-    computed as ``done / (1 + sqrt(left))`` (no cancellation near the start). These are the warmup shapes
-    of Hugging Face's warmup-stable-decay schedule.
-    """
-    if shape == "linear":
-        return done
-    if shape == "cosine":
-        return cosine_annealing(done)  # sin(pi/2 done)**2 = 0.5 (1 - cos(pi done))
-    if shape == "1-sqrt":
-        return done / (1 + jnp.sqrt(left))
-    raise ValueError(f"unknown warmup shape {shape!r}")
+__all__ = ["geometric_cycle", "hashed_normal"]
 
 
 @jax.custom_jvp

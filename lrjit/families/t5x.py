@@ -24,9 +24,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lrjit.core import Check, Schedule
 from lrjit.core.fields import NONNEG, Domain, Kind, leaf, static
-from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import cosine_annealing, ratio, whole_periods
+from lrjit.core.numerics import cosine_annealing, ratio, whole_periods
 
 __all__ = ["FactorSchedule", "Noam"]
 

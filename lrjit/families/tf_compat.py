@@ -12,9 +12,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from lrjit.core import Schedule
 from lrjit.core.fields import BOOLEAN, DECAY_RATE, FINITE, NONNEG, POSITIVE_INT, Domain, Kind, leaf
-from lrjit.core.schedule import Schedule
-from lrjit.families.shapes import cos_pi, decay_progress, hashed_normal, ratio
+from lrjit.core.numerics import cos_pi, decay_progress, ratio
+from lrjit.families.shapes import hashed_normal
 
 __all__ = ["LinearCosineDecay", "NaturalExpDecay", "NoisyLinearCosineDecay"]
 

@@ -41,6 +41,7 @@ import numpy as np
 from jax import lax
 from jax.scipy.special import ndtr, ndtri
 
+from lrjit.core import Schedule
 from lrjit.core.fields import (
     BOOLEAN,
     NONNEG,
@@ -52,15 +53,8 @@ from lrjit.core.fields import (
     leaf,
     static,
 )
-from lrjit.core.schedule import Schedule
-from lrjit.families.shapes import (
-    cosine_annealing,
-    geometric_cycle,
-    hashed_normal,
-    linear_warmup,
-    ratio,
-    whole_periods,
-)
+from lrjit.core.numerics import cosine_annealing, linear_warmup, ratio, whole_periods
+from lrjit.families.shapes import geometric_cycle, hashed_normal
 
 __all__ = ["CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler"]
 
@@ -99,7 +93,7 @@ class _TimmScheduler(Schedule, abstract=True):
         super().__post_init__()
 
     @classmethod
-    def _sample_fields(cls, rng: np.random.Generator) -> dict[str, Any]:
+    def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
         """The scalar leaves from their domains, and an empty noise range ``[lo, lo)``.
 
         The noise's structure (a two-entry range) is present in sampled configs but switched off: the

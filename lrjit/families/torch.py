@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lrjit.core import Check, Schedule, register_sample_role
 from lrjit.core.fields import (
     DECAY_RATE,
     NONNEG,
@@ -30,14 +31,8 @@ from lrjit.core.fields import (
     leaf,
     static,
 )
-from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import (
-    cosine_annealing,
-    count_boundaries_below,
-    geometric_cycle,
-    ratio,
-    whole_periods,
-)
+from lrjit.core.numerics import cosine_annealing, count_boundaries_below, ratio, whole_periods
+from lrjit.families.shapes import geometric_cycle
 
 __all__ = [
     "ConstantLR",
@@ -505,3 +500,7 @@ class OneCycleMomentum(Schedule):
         low, high = self._float(self.base_momentum), self._float(self.max_momentum)
         values = (high, low, high, high) if self.three_phase else (high, low, high)
         return _one_cycle(self, step, values)
+
+
+# A linear ramp of a given length, for sampled sequences (lrjit.core.sample_child).
+register_sample_role("ramp", lambda rng, n, length: LinearLR.sample(rng, total_iters=length))

@@ -20,9 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lrjit.core import Check, Schedule
 from lrjit.core.fields import BOOLEAN, NONNEG, NONNEG_INT, POSITIVE, UNIT, Domain, Kind, leaf, static
-from lrjit.core.schedule import Check, Schedule
-from lrjit.families.shapes import cosine_annealing, linear_warmup, ratio, warmup_rise, whole_periods
+from lrjit.core.numerics import cosine_annealing, linear_warmup, ratio, warmup_rise, whole_periods
 
 __all__ = [
     "CosineWithHardRestarts",

@@ -37,8 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from lrjit.core.batch import batch_size
-from lrjit.core.schedule import Schedule
+from lrjit.core import Schedule, batch_size
 
 __all__ = ["as_optax_schedule", "inject_hyperparams"]
 

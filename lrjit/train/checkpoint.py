@@ -76,7 +76,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core.schedule import Config
+from lrjit.core import Config, static_names
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "CheckpointMismatchError", "load_checkpoint", "save_checkpoint"]
 
@@ -406,7 +406,7 @@ def _describe(tree: Any) -> tuple[list[dict[str, Any]], list[tuple[tuple[Any, ..
         }
         if isinstance(node_type, type) and issubclass(node_type, Config):
             entry["static"] = {
-                name: _normalize(repr(v)) for name, v in zip(node_type._static_names, aux, strict=True)
+                name: _normalize(repr(v)) for name, v in zip(static_names(node_type), aux, strict=True)
             }
         entries.append(entry)
         for child_path, child in children:

@@ -38,8 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from lrjit.core.fields import NONNEG, Domain, Kind, is_traced, leaf, static
-from lrjit.core.schedule import Config
+from lrjit.core import Config, Domain, Kind, is_traced, leaf, static
+from lrjit.core.fields import NONNEG
 
 __all__ = ["PlateauState", "ReduceLROnPlateau", "reduce_on_plateau", "scale"]
 

@@ -45,8 +45,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrjit.core.batch import config_axes
-from lrjit.core.schedule import Config
+from lrjit.core import Config, config_axes
 
 __all__ = ["population_init", "population_step", "replicate", "schedule_axes"]
 

@@ -1,23 +1,8 @@
-"""Keras and PyTorch schedules imported as lrjit schedules: :func:`from_keras` and :func:`from_torch`.
+"""PyTorch schedulers imported as lrjit schedules: :func:`from_torch` and :func:`describe_torch`.
 
-Neither Keras nor torch is imported by this module: a live object is read through its attributes, and the
-serialized forms (``keras.optimizers.schedules.serialize(obj)``, :func:`describe_torch`) are plain dicts
-that convert without either library installed.
+torch is not imported by this module: a live scheduler is read through its attributes, and
+:func:`describe_torch` gives a plain dict that converts without torch installed.
 
-Keras
------
-``from_keras`` maps the six ``keras.optimizers.schedules`` families (``ExponentialDecay``,
-``InverseTimeDecay``, ``PiecewiseConstantDecay``, ``PolynomialDecay``, ``CosineDecay``,
-``CosineDecayRestarts``) to the lrjit families of the same names and arguments
-(:mod:`lrjit.families.keras`), from a live object, from its ``serialize()`` dict (``{"module",
-"class_name", "config", "registered_name"}``, Keras 3; ``{"class_name", "config"}`` from tf.keras 2) or
-from a plain ``get_config()`` dict with ``class_name=``. Numbers Keras wraps (``{"class_name":
-"__numpy__"}`` / ``"__tensor__"``) are unwrapped. ``name`` and ``dtype`` are ignored: lrjit computes in
-float32, or float64 under x64, whatever dtype Keras would have used. Any other key lrjit does not know
-raises ValueError naming it, unless its value is None.
-
-PyTorch
--------
 ``from_torch`` reads a live ``torch.optim.lr_scheduler`` object (its class, its attributes and its
 optimizer's ``initial_lr`` / ``lr`` / OneCycleLR entries) and returns the closed form whose step ``k`` is
 the rate torch's optimizer holds after ``k`` calls of ``scheduler.step()`` *from construction*
@@ -75,7 +60,6 @@ constructor keyword arguments, per-group ``base_lrs``, the groups' ``initial_lr`
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
 from bisect import bisect_right
@@ -84,140 +68,12 @@ from typing import Any
 
 import numpy as np
 
-from lrjit.compose.base import Constant
-from lrjit.compose.sequence import sequence
-from lrjit.compose.timeline import Offset
-from lrjit.core.batch import stack
-from lrjit.core.schedule import Schedule
-from lrjit.families import keras as keras_families
+from lrjit.compose import Constant, Offset, sequence
+from lrjit.core import Schedule, stack
 from lrjit.families import torch as torch_families
+from lrjit.frontend.importers import Importer, UnsupportedScheduleError, plain_value, register_importer
 
-__all__ = ["UnsupportedScheduleError", "describe_torch", "from_keras", "from_torch"]
-
-
-class UnsupportedScheduleError(NotImplementedError, ValueError):
-    """A schedule lrjit cannot express exactly (a Python function, a metric-driven controller, a torch
-    combination whose closed form is not an lrjit composition). Both a NotImplementedError and a
-    ValueError."""
-
-
-def _plain(value: Any) -> Any:
-    """Python scalars / lists from numpy, TF, Keras and torch values and Keras's wrapped numbers."""
-    if isinstance(value, Mapping) and value.get("class_name") in ("__numpy__", "__tensor__"):
-        return _plain(value["config"]["value"])
-    if hasattr(value, "numpy") and callable(value.numpy):  # tf.Tensor, keras.Variable, torch.Tensor
-        value = value.detach().cpu().numpy() if hasattr(value, "detach") else value.numpy()
-    if isinstance(value, np.ndarray | np.generic):
-        return value.tolist()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-# ------------------------------------------------------------------------------------------------------
-# Keras
-# ------------------------------------------------------------------------------------------------------
-KERAS_FAMILIES: dict[str, type[Schedule]] = {
-    name: getattr(keras_families, name) for name in keras_families.__all__
-}
-_KERAS_IGNORED = ("name", "dtype")
-
-
-def _keras_class(obj: Any) -> str:
-    """The Keras family of a live schedule object (a Keras class, or a subclass that keeps its
-    ``__call__``)."""
-    for klass in type(obj).__mro__:
-        if "keras" in klass.__module__ and klass.__name__ in KERAS_FAMILIES:
-            if klass is not type(obj) and type(obj).__call__ is not klass.__call__:
-                raise UnsupportedScheduleError(
-                    f"from_keras: {type(obj).__qualname__} subclasses keras {klass.__name__} and overrides "
-                    "__call__; lrjit cannot read a Python method"
-                )
-            return klass.__name__
-    names = [k.__name__ for k in type(obj).__mro__]
-    if "LearningRateSchedule" in names:
-        raise UnsupportedScheduleError(
-            f"from_keras: {type(obj).__qualname__} is a custom LearningRateSchedule (Python code); "
-            f"supported: {', '.join(KERAS_FAMILIES)}"
-        )
-    raise TypeError(
-        f"from_keras: expected a keras.optimizers.schedules object or its serialize() / get_config() "
-        f"dict, got {type(obj).__qualname__}"
-    )
-
-
-def from_keras(schedule: Any, *, class_name: str | None = None) -> Schedule:
-    """The lrjit schedule equal to a Keras learning-rate schedule.
-
-    Args:
-      schedule: a live ``keras.optimizers.schedules`` object of the six families; the dict
-        ``keras.optimizers.schedules.serialize(obj)`` returns (``class_name`` and ``config`` keys; needs no
-        Keras); or a plain ``obj.get_config()`` dict, with ``class_name``.
-      class_name: the family of a plain config dict (e.g. ``"CosineDecay"``).
-
-    Returns:
-      The lrjit family of the same name with the config's values (``name`` / ``dtype`` dropped), built in
-      the current precision mode (float32, or float64 under x64).
-
-    Raises:
-      TypeError: for an object that is not a Keras schedule or a dict.
-      ValueError: for an unknown class name, a config key lrjit does not support (with a value other than
-        None), a missing required key, or values out of the family's domain.
-      UnsupportedScheduleError: for custom ``LearningRateSchedule`` classes and registered custom objects.
-    """
-    if isinstance(schedule, Mapping):
-        config = dict(schedule)
-        if "config" in config and "class_name" in config:
-            registered = config.get("registered_name")
-            name = config["class_name"]
-            if registered not in (None, name):
-                raise UnsupportedScheduleError(
-                    f"from_keras: {registered!r} is a custom registered Keras object; supported: "
-                    f"{', '.join(KERAS_FAMILIES)}"
-                )
-            module = config.get("module")
-            if module is not None and "keras" not in str(module):
-                raise UnsupportedScheduleError(f"from_keras: {module}.{name} is not a Keras schedule")
-            config = dict(config["config"])
-        elif class_name is not None:
-            name = class_name
-        elif "class_name" in config:  # a flat config with its class name among the keys
-            name = config.pop("class_name")
-        else:
-            raise ValueError(
-                "from_keras: a plain get_config() dict needs class_name=... (or pass "
-                "keras.optimizers.schedules.serialize(obj), which names the class)"
-            )
-    else:
-        name = _keras_class(schedule)
-        config = dict(schedule.get_config())
-    name = str(name).rsplit(">", 1)[-1].rsplit(".", 1)[-1]
-    if name not in KERAS_FAMILIES:
-        raise ValueError(
-            f"from_keras: unknown Keras schedule {name!r}; supported: {', '.join(KERAS_FAMILIES)}"
-        )
-    family = KERAS_FAMILIES[name]
-    fields = set(family._specs)
-    kwargs: dict[str, Any] = {}
-    for key, value in config.items():
-        value = _plain(value)
-        if key in fields:
-            kwargs[key] = value
-        elif key not in _KERAS_IGNORED and value is not None:
-            raise ValueError(
-                f"from_keras: {name} config key {key!r} (= {value!r}) is not supported by lrjit.{name} "
-                f"(supported: {', '.join(sorted(fields))})"
-            )
-    missing = [
-        f.name
-        for f in family.__dataclass_fields__.values()
-        if f.name not in kwargs
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
-    ]
-    if missing:
-        raise ValueError(f"from_keras: {name} config lacks required key(s) {', '.join(map(repr, missing))}")
-    return family(**kwargs)
+__all__ = ["describe_torch", "from_torch"]
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -291,7 +147,7 @@ def _one_or_list(values: list[Any]) -> Any:
 
 
 def _group_values(scheduler: Any, key: str) -> list[float]:
-    return [float(_plain(group[key])) for group in scheduler.optimizer.param_groups]
+    return [float(plain_value(group[key])) for group in scheduler.optimizer.param_groups]
 
 
 def _shortest(approx: float, ok: Callable[[float], bool]) -> float:
@@ -318,8 +174,8 @@ def _cyclic_config(s: Any) -> dict[str, Any]:
             f"step_size_up={total * ratio}, total {total}"
         )
     return {
-        "base_lr": _one_or_list([float(_plain(b)) for b in s.base_lrs]),
-        "max_lr": _one_or_list([float(_plain(m)) for m in s.max_lrs]),
+        "base_lr": _one_or_list([float(plain_value(b)) for b in s.base_lrs]),
+        "max_lr": _one_or_list([float(plain_value(m)) for m in s.max_lrs]),
         "step_size_up": up,
         "step_size_down": round(total) - up,
         "mode": str(s.mode),
@@ -410,7 +266,7 @@ def describe_torch(scheduler: Any) -> dict[str, Any]:
     return {
         "class_name": name,
         "config": _leaf_config(name, scheduler),
-        "base_lrs": [float(_plain(b)) for b in scheduler.base_lrs],
+        "base_lrs": [float(plain_value(b)) for b in scheduler.base_lrs],
         "initial_lrs": initial,
         "last_epoch": math.floor(scheduler.last_epoch),
     }
@@ -675,7 +531,7 @@ def _check_position(scheduler: Any, desc: Mapping[str, Any], param_group: int | 
     if step < 0:
         return
     groups = scheduler.optimizer.param_groups
-    current = np.asarray([float(_plain(gr["lr"])) for gr in groups])
+    current = np.asarray([float(plain_value(gr["lr"])) for gr in groups])
     with jax.enable_x64(True):
         sched = _from_description(desc, param_group)
         got = np.asarray(sched(step), dtype=np.float64).reshape(-1)
@@ -727,3 +583,10 @@ def from_torch(scheduler: Any, *, param_group: int | None = None, check: bool = 
     if check:
         _check_position(scheduler, desc, param_group)
     return sched
+
+
+def _is_torch(obj: Any) -> bool:
+    return type(obj).__module__.split(".")[0] == "torch"
+
+
+register_importer(Importer("torch", _is_torch, from_torch))

@@ -24,9 +24,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core.fields import Kind, describe_bad
-from lrjit.core.schedule import Config, Schedule, registry
-from lrjit.spec.suggest import did_you_mean
+from lrjit.core import Config, Kind, Schedule, fields_of, registry
+from lrjit.core.fields import describe_bad
+from lrjit.core.schedule import register_config_writer
+from lrjit.frontend.suggest import did_you_mean
 
 __all__ = ["FORMAT_VERSION", "ConfigError", "from_config", "to_config"]
 
@@ -68,7 +69,8 @@ def _most_common(values: list[Any], fallback: str) -> str:
 
 def _write(schedule: Config, dtypes: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {"family": type(schedule).__name__}
-    for name, spec in type(schedule)._specs.items():
+    for spec in fields_of(schedule).values():
+        name = spec.name
         value = getattr(schedule, name)
         if value is None:
             out[name] = None
@@ -142,16 +144,17 @@ def _read(config: Any, path: str, dtypes: dict[str, str | None]) -> Schedule:
         hint = did_you_mean(family, families)
         raise ConfigError(f"{_join(path, 'family')}: unknown family {family!r}{hint}")
     cls = families[family]
-    unknown = [k for k in config if k != "family" and k not in cls._specs]
+    declared = fields_of(cls)
+    unknown = [k for k in config if k != "family" and k not in declared]
     if unknown:
         raise ConfigError(
-            f"{_join(path, unknown[0])}: unknown field of {family}{did_you_mean(unknown[0], cls._specs)}"
+            f"{_join(path, unknown[0])}: unknown field of {family}{did_you_mean(unknown[0], declared)}"
         )
     kwargs: dict[str, Any] = {}
     for field in dataclasses.fields(cls):
         if field.name not in config and field.default is dataclasses.MISSING:
             raise ConfigError(f"{_join(path, field.name)}: missing (a required field of {family})")
-    for name, spec in cls._specs.items():
+    for name, spec in declared.items():
         if name not in config:
             continue  # the field's default
         value, sub = config[name], _join(path, name)
@@ -220,3 +223,6 @@ def _read_key(value: Any, path: str) -> jax.Array:
         return jax.random.wrap_key_data(np.asarray(value["key_data"], np.uint32), impl=value["impl"])
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{path}: not a PRNG key: {e}") from None
+
+
+register_config_writer(to_config)

@@ -52,10 +52,9 @@ from typing import Any
 import numpy as np
 
 from lrjit import compose
-from lrjit.compose.base import is_number
-from lrjit.core.schedule import Schedule, registry
+from lrjit.core import FieldError, Schedule, is_number, registry, static_names
 from lrjit.families import t5x
-from lrjit.spec.suggest import did_you_mean
+from lrjit.frontend.suggest import did_you_mean
 
 __all__ = [
     "MAX_AST_DEPTH",
@@ -394,7 +393,7 @@ def _signature(fn: Callable[..., Any], built: type) -> _Signature:
         params=tuple(p.name for p in params),
         positional=sum(p.kind is not inspect.Parameter.KEYWORD_ONLY for p in params),
         required=tuple(p.name for p in params if p.default is inspect.Parameter.empty),
-        static=tuple(p.name for p in params if p.name in built._static_names),
+        static=tuple(p.name for p in params if p.name in static_names(built)),
     )
 
 
@@ -612,10 +611,11 @@ class _Evaluator:
         kwargs: dict[str, Any],
         bound: dict[str, Any],
     ) -> Any:
-        """``fn(*args, **kwargs)``; a ValueError/TypeError becomes a SpecError at the argument it names."""
+        """``fn(*args, **kwargs)``; a ValueError/TypeError becomes a SpecError, at the argument a
+        :class:`~lrjit.core.FieldError` names (else at the call)."""
         try:
             return fn(*args, **kwargs)
         except (ValueError, TypeError) as e:
-            message = str(e)
-            named = [bound[p] for p in re.findall(r"`(\w+)`", message) if p in bound]
-            raise self.error(named[0] if named else node, message) from e
+            fields = e.fields if isinstance(e, FieldError) else ()
+            named = [bound[f] for f in fields if f in bound]
+            raise self.error(named[0] if named else node, str(e)) from e

@@ -8,9 +8,11 @@ from typing import Any
 
 import jax
 
-from lrjit.core.batch import _curves_range, curves
-from lrjit.core.schedule import Schedule
-from lrjit.core.steps import as_step_array
+from lrjit.core import Schedule, as_step_array, curves
+from lrjit.core.batch import curves_range
+from lrjit.frontend.config import from_config
+from lrjit.frontend.importers import find_importer, importers
+from lrjit.frontend.language import parse
 
 __all__ = ["CompiledSchedule", "compile", "to_schedule"]
 
@@ -21,35 +23,23 @@ _INSTRUCTION = re.compile(r"^\s*(?:ROOT\s+)?%\S+\s*=\s*(\w+)\[([\d,]*)\]\S*\s+(\
 
 
 def to_schedule(spec: Any) -> Schedule:
-    """The schedule a spec describes: an lrjit schedule as is; a string through :func:`lrjit.parse`; a
-    config dict through :func:`lrjit.from_config`; a Keras schedule object (or its ``serialize`` dict with
-    ``class_name``) through :func:`lrjit.from_keras`; a torch scheduler through :func:`lrjit.from_torch`."""
+    """The schedule a spec describes: an lrjit schedule as is; a string through :func:`lrjit.parse`; an
+    object or dict a registered importer recognizes (a Keras schedule or its ``serialize`` dict, a torch
+    scheduler, ...: see :mod:`lrjit.frontend.importers`) through that importer; another dict through
+    :func:`lrjit.from_config`."""
     if isinstance(spec, Schedule):
         return spec
     if isinstance(spec, str):
-        from lrjit.spec.language import parse
-
         return parse(spec)
+    importer = find_importer(spec)
+    if importer is not None:
+        return importer.load(spec)
     if isinstance(spec, dict):
-        if "class_name" in spec:
-            from lrjit.spec.imports import from_keras
-
-            return from_keras(spec)
-        from lrjit.spec.config import from_config
-
         return from_config(spec)
-    module = type(spec).__module__.split(".")[0]
-    if module in ("keras", "tf_keras", "tensorflow"):
-        from lrjit.spec.imports import from_keras
-
-        return from_keras(spec)
-    if module == "torch":
-        from lrjit.spec.imports import from_torch
-
-        return from_torch(spec)
+    formats = ", ".join(imp.name for imp in importers())
     raise TypeError(
-        f"cannot compile {type(spec).__name__}: expected an lrjit schedule, a spec string, a config dict, "
-        "a Keras schedule or a torch scheduler"
+        f"cannot compile {type(spec).__name__}: expected an lrjit schedule, a spec string, a config dict "
+        f"or an object of a registered format ({formats})"
     )
 
 
@@ -77,7 +67,7 @@ class CompiledSchedule:
 
     def hlo(self, steps: int = 10_000) -> str:
         """The optimized (post-XLA) HLO text of the whole curve over steps ``0..steps-1``."""
-        return _curves_range.lower(self.schedule, steps).compile().as_text()
+        return curves_range.lower(self.schedule, steps).compile().as_text()
 
     def kernels(self, steps: int = 10_000) -> list[tuple[str, str]]:
         """The instructions of the optimized program's entry computation that do work, as (shape, op):
