@@ -24,6 +24,7 @@ __all__ = [
     "BoolLike",
     "Domain",
     "FieldError",
+    "FieldGroup",
     "FieldSpec",
     "FieldTypeError",
     "FloatLike",
@@ -249,6 +250,38 @@ def child(*, layout: str = "one", default: Any = dataclasses.MISSING) -> Any:
         raise ValueError(f"child layout must be 'one', 'tuple' or 'stacked', got {layout!r}")
     spec = FieldSpec(static=False, child=layout)
     return dataclasses.field(default=default, metadata={_SPEC_KEY: spec})
+
+
+class FieldGroup:
+    """Field declarations several classes share, written once (kind, domain, default, choices).
+
+    Each class still lists the fields it takes, in its own argument order (its source library's
+    signature), but takes each declaration from the group::
+
+        TIMM_CYCLES = FieldGroup(lr_min=leaf(Kind.FLOAT, NONNEG, default=0.0), ...)
+
+        class CosineLRScheduler(Schedule):
+            lr_min: FloatLike = TIMM_CYCLES.lr_min
+
+    Every attribute access gives a fresh dataclass field, so classes never share a field object.
+    """
+
+    def __init__(self, **fields: Any) -> None:
+        for name, f in fields.items():
+            if not isinstance(f, dataclasses.Field) or field_spec(f) is None:
+                raise TypeError(f"FieldGroup: `{name}` must be declared with leaf(), static() or child()")
+        self._declared: dict[str, dataclasses.Field] = dict(fields)
+
+    def __getattr__(self, name: str) -> Any:
+        declared = self.__dict__.get("_declared", {})
+        if name not in declared:
+            raise AttributeError(f"this field group declares {sorted(declared)}, not {name!r}")
+        f = declared[name]
+        return dataclasses.field(default=f.default, default_factory=f.default_factory, metadata=f.metadata)
+
+    def names(self) -> tuple[str, ...]:
+        """The declared field names, in declaration order."""
+        return tuple(self._declared)
 
 
 def field_spec(field: dataclasses.Field) -> FieldSpec | None:
