@@ -17,6 +17,7 @@ import numpy as np
 
 from lrjit.core.axes import batch_size, vmap_over_configs
 from lrjit.core.config import Config
+from lrjit.core.fields import FieldTypeError
 from lrjit.core.steps import as_step_array
 
 __all__ = [
@@ -126,17 +127,17 @@ class Schedule(Config):
         owner = type(self).__name__
         if layout == "tuple":
             if not isinstance(value, tuple | list) or not value:
-                raise TypeError(
-                    f"{owner}: `{name}` must be a non-empty list of lrjit schedules, got {value!r:.60}"
+                raise FieldTypeError(
+                    owner, name, f"`{name}` must be a non-empty list of lrjit schedules, got {value!r:.60}"
                 )
             for i, item in enumerate(value):
                 if not isinstance(item, Schedule):
-                    raise TypeError(
-                        f"{owner}: `{name}` must be a list of lrjit schedules; item {i} is {item!r:.60}"
+                    raise FieldTypeError(
+                        owner, name, f"`{name}` must be a list of lrjit schedules; item {i} is {item!r:.60}"
                     )
             return tuple(value)
         if not isinstance(value, Schedule):
-            raise TypeError(f"{owner}: `{name}` must be an lrjit schedule, got {value!r:.80}")
+            raise FieldTypeError(owner, name, f"`{name}` must be an lrjit schedule, got {value!r:.80}")
         return value
 
     # ------------------------------------------------------------------------------- arithmetic
