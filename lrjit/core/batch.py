@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -19,6 +19,8 @@ from lrjit.core.config import Config
 from lrjit.core.fields import default_int_dtype, is_traced
 from lrjit.core.schedule import Schedule
 from lrjit.core.steps import as_step_array
+
+C = TypeVar("C", bound=Config)
 
 __all__ = [
     "combine",
@@ -33,7 +35,7 @@ __all__ = [
 ]
 
 
-def stack(schedules: Sequence[Config]) -> Config:
+def stack(schedules: Sequence[C]) -> C:
     """Stacks K schedules of one structure into one batched schedule (every leaf gets a leading K axis).
 
     Args:
@@ -105,7 +107,7 @@ def _show(x: Any) -> str:
     return "None" if x is None else "a value"
 
 
-def unstack(schedule: Config) -> list[Config]:
+def unstack(schedule: C) -> list[C]:
     """The K single schedules of a batched schedule (shared leaves are repeated)."""
     k = batch_size(schedule)
     if k is None:
