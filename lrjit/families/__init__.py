@@ -1,86 +1,23 @@
-"""Schedule families, grouped by the library whose names and values they reproduce."""
+"""Schedule families, grouped by the library whose names and values they reproduce: one module per
+source library, each listing its public families in ``__all__`` (re-exported here and by ``lrjit``)."""
 
-from lrjit.families.keras import (
-    CosineDecay,
-    CosineDecayRestarts,
-    ExponentialDecay,
-    InverseTimeDecay,
-    PiecewiseConstantDecay,
-    PolynomialDecay,
-)
-from lrjit.families.mxnet import (
-    CosineScheduler,
-    FactorScheduler,
-    MultiFactorScheduler,
-    PolyScheduler,
-    SquareRootScheduler,
-)
-from lrjit.families.tf_compat import LinearCosineDecay, NaturalExpDecay, NoisyLinearCosineDecay
-from lrjit.families.torch import (
-    ConstantLR,
-    CosineAnnealingLR,
-    CosineAnnealingWarmRestarts,
-    CyclicLR,
-    ExponentialLR,
-    LinearLR,
-    MultiStepLR,
-    OneCycleLR,
-    OneCycleMomentum,
-    PolynomialLR,
-    StepLR,
-)
+from lrjit.families import keras, mxnet, t5x, tf_compat, timm, torch, transformers
+from lrjit.families.keras import *  # noqa: F403
+from lrjit.families.mxnet import *  # noqa: F403
+from lrjit.families.t5x import *  # noqa: F403
+from lrjit.families.tf_compat import *  # noqa: F403
+from lrjit.families.timm import *  # noqa: F403
+from lrjit.families.torch import *  # noqa: F403
+from lrjit.families.transformers import *  # noqa: F403
 
-__all__ = [
-    "ConstantLR",
-    "CosineAnnealingLR",
-    "CosineAnnealingWarmRestarts",
-    "CosineDecay",
-    "CosineDecayRestarts",
-    "CosineScheduler",
-    "CyclicLR",
-    "ExponentialDecay",
-    "ExponentialLR",
-    "FactorScheduler",
-    "InverseTimeDecay",
-    "LinearCosineDecay",
-    "LinearLR",
-    "MultiFactorScheduler",
-    "MultiStepLR",
-    "NaturalExpDecay",
-    "NoisyLinearCosineDecay",
-    "OneCycleLR",
-    "OneCycleMomentum",
-    "PiecewiseConstantDecay",
-    "PolyScheduler",
-    "PolynomialDecay",
-    "PolynomialLR",
-    "SquareRootScheduler",
-    "StepLR",
-]
-
-from lrjit.families.t5x import FactorSchedule, Noam
-from lrjit.families.timm import CosineLRScheduler, PolyLRScheduler, TanhLRScheduler
-from lrjit.families.transformers import (
-    CosineWithHardRestarts,
-    CosineWithMinLR,
-    InverseSqrt,
-    PolynomialWithWarmup,
-    Triangular,
-    TriStage,
-    WarmupStableDecay,
+__all__ = sorted(
+    {
+        *keras.__all__,
+        *mxnet.__all__,
+        *t5x.__all__,
+        *tf_compat.__all__,
+        *timm.__all__,
+        *torch.__all__,
+        *transformers.__all__,
+    }
 )
-
-__all__ += [
-    "CosineLRScheduler",
-    "CosineWithHardRestarts",
-    "CosineWithMinLR",
-    "FactorSchedule",
-    "InverseSqrt",
-    "Noam",
-    "PolyLRScheduler",
-    "PolynomialWithWarmup",
-    "TanhLRScheduler",
-    "TriStage",
-    "Triangular",
-    "WarmupStableDecay",
-]
