@@ -119,3 +119,17 @@ def test_the_rule_catches_upward_and_sideways_imports() -> None:
 def test_train_is_reachable_from_import_lrjit() -> None:
     assert lrjit.train.inject_hyperparams.__module__ == "lrjit.train.bridge"
     assert "train" in lrjit.__all__
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_private_name_is_imported_from_another_module(module: str) -> None:
+    """Internals stay private: what another module needs is public in its module's ``__all__``."""
+    tree = ast.parse(MODULES[module].read_text())
+    private = [
+        f"{node.module}.{a.name} (line {node.lineno})"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "lrjit"
+        for a in node.names
+        if a.name.startswith("_") and not a.name.startswith("__")
+    ]
+    assert private == []

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core.config import Config
+from lrjit.core.config import Config, fields_of
 
 __all__ = ["base_ndims", "batch_dims", "batch_size", "config_axes", "vmap_over_configs"]
 
@@ -23,7 +23,7 @@ def base_ndims(tree: Any) -> list[int]:
     """Per leaf of ``tree`` (in tree_leaves order), the number of dimensions of one unbatched config."""
     out: list[int] = []
     if isinstance(tree, Config):
-        for spec in type(tree)._fields.values():
+        for spec in fields_of(tree).values():
             if spec.static:
                 continue
             value = getattr(tree, spec.name)

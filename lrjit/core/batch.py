@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrjit.core.axes import batch_dims, batch_size
-from lrjit.core.config import Config
+from lrjit.core.config import Config, fields_of
 from lrjit.core.fields import default_int_dtype, is_traced
 from lrjit.core.schedule import Schedule
 from lrjit.core.steps import as_step_array
@@ -85,7 +85,7 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
         return None
     if not isinstance(a, Config):
         return None
-    for spec in type(a)._fields.values():
+    for spec in fields_of(a).values():
         name = spec.name
         x, y = getattr(a, name), getattr(b, name)
         sub = f"{path}.{name}" if path else name
