@@ -10,6 +10,7 @@ running ``__init__``. :func:`fields_of` is the public view of a class's declarat
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
@@ -22,6 +23,7 @@ from jax.experimental import checkify
 from lrjit.core.fields import (
     FieldError,
     FieldSpec,
+    FieldTypeError,
     Kind,
     child,
     convert_leaf,
@@ -30,6 +32,7 @@ from lrjit.core.fields import (
     leaf,
     static,
 )
+from lrjit.core.suggest import did_you_mean
 
 try:
     from typing import dataclass_transform
@@ -96,6 +99,7 @@ class Config:
         cls._fields = specs
         cls._leaf_names = tuple(n for n, s in specs.items() if not s.static)
         cls._static_names = tuple(n for n, s in specs.items() if s.static)
+        cls.__init__ = _suggesting_keywords(cls.__init__, cls.__name__, tuple(specs))  # type: ignore[method-assign]
         jax.tree_util.register_pytree_with_keys(
             cls, cls._tree_flatten_with_keys, cls._tree_unflatten, cls._tree_flatten
         )
@@ -278,6 +282,20 @@ class Config:
         if any(is_traced(x) for x in leaves):
             raise TypeError("cannot hash a traced schedule")
         return hash((treedef, tuple(_leaf_key(x) for x in leaves)))
+
+
+def _suggesting_keywords(init: Any, owner: str, names: tuple[str, ...]) -> Any:
+    """``init`` refusing an unknown keyword with a FieldTypeError that suggests the closest field."""
+
+    @functools.wraps(init)
+    def __init__(self: Config, *args: Any, **kwargs: Any) -> None:
+        for key in kwargs:
+            if key not in names:
+                hint = did_you_mean(key, names) or f" (the fields are {', '.join(names)})"
+                raise FieldTypeError(owner, key, f"unexpected keyword argument `{key}`{hint}")
+        init(self, *args, **kwargs)
+
+    return __init__
 
 
 def _host(x: Any) -> np.ndarray:

@@ -148,8 +148,9 @@ def _first_bad(value: np.ndarray, ok: np.ndarray) -> str:
 
 
 def _fmt(x: Any) -> str:
+    """A value as the user wrote it: the shortest decimal of its dtype (-0.1, not -0.10000000149...)."""
     x = np.asarray(x)
-    return str(x.item()) if x.ndim == 0 else np.array2string(x, separator=", ")
+    return str(x[()]) if x.ndim == 0 else np.array2string(x, separator=", ")
 
 
 def _log_uniform(lo: float, hi: float) -> Callable[[np.random.Generator], float]:
@@ -300,6 +301,10 @@ def convert_leaf(owner: str, name: str, kind: Kind, value: Any) -> Any:
     traced = is_traced(value) or isinstance(value, jax.Array)
     xp = jnp if traced else np
     arr = value if traced else np.asarray(value)
+    if jnp.issubdtype(arr.dtype, jnp.floating) and jnp.finfo(arr.dtype).bits < 32:
+        # float16, bfloat16, float8: widened exactly; schedules compute in float32 (float64 under x64),
+        # never in a narrower float (the optax bridge casts the rate to what the optimizer needs).
+        arr = arr.astype(np.float32)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
         raise FieldTypeError(owner, name, f"`{name}` must be numeric, got {value!r}")
     if arr.ndim != kind.base_ndim and kind.base_ndim == 1 and arr.ndim == 0:

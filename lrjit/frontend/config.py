@@ -18,6 +18,7 @@ key as ``{"key_data": [...], "impl": ...}``.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import jax
@@ -27,11 +28,18 @@ import numpy as np
 from lrjit.core import Config, Kind, Schedule, fields_of, registry
 from lrjit.core.fields import describe_bad
 from lrjit.core.schedule import register_config_writer
-from lrjit.frontend.suggest import did_you_mean
+from lrjit.core.suggest import did_you_mean
+from lrjit.frontend.importers import find_importer
 
 __all__ = ["FORMAT_VERSION", "ConfigError", "from_config", "to_config"]
 
 FORMAT_VERSION = 1
+# Bounds on what from_config builds (compositions evaluate their pieces recursively): generous for real
+# schedules, far below Python's recursion limit. Both are arguments of from_config.
+MAX_DEPTH = 64
+MAX_SCHEDULES = 10_000
+# The dtypes leaves are stored in (lrjit computes in float32 or float64, counts in int32 or int64).
+_DTYPES = {"float": ("float32", "float64"), "int": ("int32", "int64")}
 
 
 class ConfigError(ValueError):
@@ -111,15 +119,39 @@ def _shortest(arr: np.ndarray) -> Any:
 # ------------------------------------------------------------------------------------------------------
 # reading
 # ------------------------------------------------------------------------------------------------------
-def from_config(config: dict[str, Any]) -> Schedule:
-    """Rebuilds a schedule from :func:`to_config`'s dict (or the same dict through JSON).
+def from_config(
+    config: dict[str, Any] | str, *, max_depth: int = MAX_DEPTH, max_schedules: int = MAX_SCHEDULES
+) -> Schedule:
+    """Rebuilds a schedule from :func:`to_config`'s dict (or the same dict through JSON, or its JSON text).
+
+    Numbers are read into the recorded dtypes only when they fit them exactly (a count beyond int32, a
+    float beyond float32's range, or a dtype that is not a float32/float64 or int32/int64 raises); a
+    config of another library (a Keras ``serialize()`` dict, a torch description) is pointed to
+    :func:`lrjit.compile`, which reads those.
+
+    Args:
+      config: the dict, or its JSON text.
+      max_depth: the deepest nesting of sub-schedules accepted (each level is one composition).
+      max_schedules: the most schedules (families and compositions, nested ones included) accepted.
 
     Raises:
       ConfigError: (a ValueError) naming the path inside the config, e.g.
         ``schedules[1].decay_steps: expected an integer >= 1, got -3``.
     """
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"config: not valid JSON ({e})") from None
     if not isinstance(config, dict):
-        raise ConfigError(f"config: expected a dict, got {type(config).__name__}")
+        raise ConfigError(f"config: expected a dict (or its JSON text), got {type(config).__name__}")
+    if "family" not in config:
+        importer = find_importer(config)
+        if importer is not None:
+            raise ConfigError(
+                f"config: this is a {importer.name} schedule, not an lrjit config; read it with "
+                "lrjit.compile(config)"
+            )
     config = dict(config)
     version = config.pop("lrjit", FORMAT_VERSION)
     if version != FORMAT_VERSION:
@@ -127,7 +159,35 @@ def from_config(config: dict[str, Any]) -> Schedule:
     dtypes = config.pop("dtypes", None) or {}
     if not isinstance(dtypes, dict) or set(dtypes) - {"float", "int"}:
         raise ConfigError(f"dtypes: expected {{'float': ..., 'int': ...}}, got {dtypes!r}")
+    for kind, name in dtypes.items():
+        _check_dtype(name, kind, f"dtypes.{kind}")
+    _check_size(config, max_depth, max_schedules)
     return _read(config, "", {"float": dtypes.get("float"), "int": dtypes.get("int")})
+
+
+def _check_dtype(name: Any, scalar: str, path: str) -> None:
+    allowed = _DTYPES.get(scalar, ())
+    if name is not None and name not in allowed:
+        raise ConfigError(f"{path}: expected {' or '.join(map(repr, allowed))}, got {name!r}")
+
+
+def _check_size(config: Any, max_depth: int, max_schedules: int) -> None:
+    """Counts the schedules and the nesting without recursion, before anything is built."""
+    stack: list[tuple[Any, int]] = [(config, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict) and "family" in node:
+            count += 1
+            if depth > max_depth:
+                raise ConfigError(f"config: nested more than max_depth={max_depth} schedules deep")
+            if count > max_schedules:
+                raise ConfigError(f"config: more than max_schedules={max_schedules} schedules")
+            depth += 1
+        if isinstance(node, dict):
+            stack.extend((v, depth) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth) for v in node if isinstance(v, dict | list))
 
 
 def _join(path: str, name: str) -> str:
@@ -187,6 +247,7 @@ def _read_leaf(value: Any, kind: Kind, domain: Any, path: str, dtypes: dict[str,
         if set(value) != {"dtype", "value"}:
             raise ConfigError(f"{path}: expected a number, a list or {{'dtype', 'value'}}, got {value!r:.60}")
         dtype, value = value["dtype"], value["value"]
+        _check_dtype(dtype, scalar, f"{path}.dtype")
     expected = {"float": "a float", "int": "an integer", "bool": "a bool"}[scalar]
     if kind.base_ndim:
         expected = f"a list of {expected.split(' ', 1)[1]}s"
@@ -210,10 +271,20 @@ def _read_leaf(value: Any, kind: Kind, domain: Any, path: str, dtypes: dict[str,
         ok = np.asarray(domain.predicate(arr, np), dtype=bool)
         if not ok.all():
             raise ConfigError(f"{path}: expected {domain.description}, got {describe_bad(arr, ok)}")
-    try:
-        return arr.astype(dtype) if dtype else arr
-    except TypeError:
-        raise ConfigError(f"{path}: unknown dtype {dtype!r}") from None
+    if not dtype:
+        return arr
+    target = np.dtype(dtype)
+    if scalar == "int":
+        info = np.iinfo(target)
+        if arr.size and (arr.min() < info.min or arr.max() > info.max):
+            ok = (arr >= info.min) & (arr <= info.max)
+            raise ConfigError(f"{path}: {describe_bad(arr, ok)} does not fit {dtype} (enable x64 for int64)")
+    elif scalar == "float":
+        with np.errstate(over="ignore"):
+            ok = np.isfinite(arr.astype(target)) | ~np.isfinite(arr)
+        if not ok.all():
+            raise ConfigError(f"{path}: {describe_bad(arr, ok)} is beyond the range of {dtype}")
+    return arr.astype(target)
 
 
 def _read_key(value: Any, path: str) -> jax.Array:

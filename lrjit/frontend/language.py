@@ -53,8 +53,8 @@ import numpy as np
 
 from lrjit import compose
 from lrjit.core import FieldError, Schedule, is_number, registry, static_names
+from lrjit.core.suggest import did_you_mean
 from lrjit.families import t5x
-from lrjit.frontend.suggest import did_you_mean
 
 __all__ = [
     "MAX_AST_DEPTH",
@@ -444,20 +444,23 @@ class _Evaluator:
     def check(self, tree: ast.Expression) -> None:
         """Node count, depth and node types, without recursion (forbidden subtrees are walked, never
         evaluated); reports the leftmost forbidden node."""
-        stack: list[tuple[ast.AST, int]] = [(tree.body, 1)]
+        # (node, depth, the nearest node with a position: operators and contexts have none)
+        stack: list[tuple[ast.AST, int, ast.AST]] = [(tree.body, 1, tree.body)]
         count, problems = 0, []
         while stack:
-            node, depth = stack.pop()
+            node, depth, located = stack.pop()
             count += 1
             if count > MAX_NODES:
                 raise self.error(None, f"the spec is too large (more than {MAX_NODES} syntax nodes)")
-            if depth > MAX_AST_DEPTH:
-                raise self.error(node, f"the spec is nested too deeply (more than {MAX_AST_DEPTH} levels)")
-            if hasattr(node, "lineno"):  # the others (operators, contexts) sit inside a node that has one
+            if hasattr(node, "lineno"):
+                located = node
                 problem = self.forbidden(node)
                 if problem is not None:
                     problems.append(problem)
-            stack.extend((child, depth + 1) for child in reversed(list(ast.iter_child_nodes(node))))
+            if depth > MAX_AST_DEPTH:
+                raise self.error(located, f"the spec is nested too deeply (more than {MAX_AST_DEPTH} levels)")
+            children = reversed(list(ast.iter_child_nodes(node)))
+            stack.extend((child, depth + 1, located) for child in children)
         if problems:
             where, message = min(problems, key=lambda p: p[0])
             raise self.error(where, message)
