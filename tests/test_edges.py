@@ -1,0 +1,118 @@
+"""No silent wrong value at the edges: each reproduction of a value that was silently wrong, or an error a
+user could not act on, gives the right value or a clear error (named after the reproduction)."""
+
+from __future__ import annotations
+
+import json
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import lrjit
+from lrjit import ConfigError, FieldError, SpecError
+
+_COSINE = {
+    "lrjit": 1,
+    "dtypes": {"float": "float32", "int": "int32"},
+    "family": "CosineDecay",
+    "initial_learning_rate": 0.1,
+    "decay_steps": 1000,
+}
+
+
+# ------------------------------------------------------------------------------------------ from_config
+def test_from_config_refuses_a_count_that_int32_cannot_hold() -> None:
+    with pytest.raises(ConfigError, match=r"decay_steps: 4294968296 does not fit int32 \(enable x64"):
+        lrjit.from_config({**_COSINE, "decay_steps": 2**32 + 1000})
+
+
+def test_from_config_refuses_boundaries_that_int32_cannot_hold() -> None:
+    config = {"family": "PiecewiseConstantDecay", "boundaries": [2**32 + 10, 2**32 + 20], "values": [1, 2, 3]}
+    with pytest.raises(ConfigError, match="boundaries"):
+        lrjit.from_config({"lrjit": 1, "dtypes": {"float": "float32", "int": "int32"}, **config})
+    with pytest.raises(ConfigError, match="must fit in int32"):
+        lrjit.from_config(config)  # no recorded dtypes: the constructor's own range check
+
+
+def test_from_config_refuses_an_integer_float_dtype() -> None:
+    with pytest.raises(ConfigError, match=r"dtypes.float: expected 'float32' or 'float64', got 'int8'"):
+        lrjit.from_config({**_COSINE, "dtypes": {"float": "int8", "int": "int32"}})
+
+
+def test_from_config_refuses_a_uint8_leaf_that_would_wrap() -> None:
+    with pytest.raises(ConfigError, match=r"decay_steps.dtype: expected 'int32' or 'int64', got 'uint8'"):
+        lrjit.from_config({**_COSINE, "decay_steps": {"dtype": "uint8", "value": 300}})
+
+
+def test_from_config_refuses_a_float_beyond_float32() -> None:
+    with pytest.raises(ConfigError, match=r"initial_learning_rate: 1e\+39 is beyond the range of float32"):
+        lrjit.from_config({**_COSINE, "initial_learning_rate": 1e39})
+
+
+def test_from_config_bounds_the_nesting_depth() -> None:
+    config: dict = {"family": "Constant", "value": 1.0}
+    for _ in range(600):
+        config = {"family": "Offset", "schedule": config, "steps": 1}
+    with pytest.raises(ConfigError, match="max_depth=64"):
+        lrjit.from_config(config)
+    shallow = {"family": "Offset", "schedule": {"family": "Constant", "value": 1.0}, "steps": 1}
+    with pytest.raises(ConfigError, match="max_depth=1"):
+        lrjit.from_config(shallow, max_depth=1)
+    assert float(lrjit.from_config(shallow, max_depth=2)(0)) == 1.0
+
+
+def test_from_config_bounds_the_number_of_schedules() -> None:
+    wide = {"family": "Sequence", "schedules": [{"family": "Constant", "value": 1.0}] * 30}
+    wide["boundaries"] = list(range(1, 30))
+    with pytest.raises(ConfigError, match="max_schedules=10"):
+        lrjit.from_config(wide, max_schedules=10)
+    assert lrjit.from_config(wide).boundaries.shape == (29,)
+
+
+def test_from_config_reads_json_text() -> None:
+    text = json.dumps(lrjit.CosineDecay(0.1, 1000).to_config())
+    assert lrjit.from_config(text) == lrjit.CosineDecay(0.1, 1000)
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        lrjit.from_config("{decay_steps: 3")
+
+
+def test_from_config_points_a_keras_dict_to_compile() -> None:
+    keras = {"class_name": "CosineDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 10}}
+    with pytest.raises(ConfigError, match=r"a keras schedule, not an lrjit config.*lrjit.compile"):
+        lrjit.from_config(keras)
+    assert lrjit.compile(keras).schedule == lrjit.CosineDecay(0.1, 10)
+
+
+# ----------------------------------------------------------------------------------------- spec language
+def test_parse_of_a_hundred_unary_minuses_is_a_spec_error() -> None:
+    with pytest.raises(SpecError, match="nested too deeply") as info:
+        lrjit.parse("-" * 100 + "1")
+    assert info.value.column == 100
+    assert float(lrjit.parse("-" * 40 + "1")(0)) == 1.0
+
+
+# ------------------------------------------------------------------------------------- constructor errors
+def test_misspelled_keyword_suggests_the_field() -> None:
+    with pytest.raises(
+        TypeError, match=r"StepLR: unexpected keyword argument `step_sz`; did you mean `step_size`"
+    ):
+        lrjit.StepLR(0.1, step_sz=30)
+    with pytest.raises(FieldError) as info:
+        lrjit.StepLR(0.1, 30, foo=1)
+    assert info.value.fields == ("foo",) and "the fields are base_lr, step_size, gamma" in str(info.value)
+
+
+def test_bad_value_is_echoed_as_written() -> None:
+    with pytest.raises(FieldError, match=r"got -0\.1$") as info:
+        lrjit.CosineDecay(-0.1, 1000)
+    assert info.value.fields == ("initial_learning_rate",)
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+def test_half_precision_hyperparameters_are_widened_exactly(dtype: type) -> None:
+    half = jnp.asarray(0.1, dtype)
+    sched = lrjit.CosineDecay(half, 1000)
+    assert sched.initial_learning_rate.dtype == np.float32 and sched.dtype == np.float32
+    assert float(sched.initial_learning_rate) == float(half)  # exact: every half value is a float32
+    assert sched(0).dtype == np.float32
