@@ -116,3 +116,42 @@ def test_half_precision_hyperparameters_are_widened_exactly(dtype: type) -> None
     assert sched.initial_learning_rate.dtype == np.float32 and sched.dtype == np.float32
     assert float(sched.initial_learning_rate) == float(half)  # exact: every half value is a float32
     assert sched(0).dtype == np.float32
+
+
+# ---------------------------------------------------------------------------------------------- training
+def test_plateau_counters_saturate_instead_of_wrapping() -> None:
+    from lrjit.train import ReduceLROnPlateau
+
+    cfg = ReduceLROnPlateau(patience=0, factor=0.5)
+    top = jnp.iinfo(jnp.int32).max
+    state = cfg.init(0.1)._replace(best=jnp.float32(0.0), last_epoch=jnp.int32(top - 1))
+    lrs = []
+    for metric in [1.0, 1.0, 1.0]:  # no improvement on 0.0: patience 0 reduces every update
+        state = cfg.update(state, metric)
+        lrs.append(state.lr)
+    assert int(state.last_epoch) == top  # stays at the maximum, never negative
+    np.testing.assert_array_equal(lrs, np.float32([0.1, 0.1, 0.1]) * np.float32([0.5, 0.25, 0.125]))
+    saturated = state._replace(num_bad_epochs=jnp.int32(top), num_reductions=jnp.int32(top))
+    after = ReduceLROnPlateau(patience=int(top)).update(saturated, 2.0)
+    assert int(after.num_bad_epochs) == top and int(after.num_reductions) == top
+
+
+@pytest.mark.parametrize("metric", [1 + 2j, True, np.bool_(False)])
+def test_plateau_refuses_metrics_that_are_not_real_numbers(metric: object) -> None:
+    from lrjit.train import ReduceLROnPlateau
+
+    cfg = ReduceLROnPlateau()
+    with pytest.raises(TypeError, match="`metric` must be a real number"):
+        cfg.update(cfg.init(0.1), metric)
+
+
+def test_bridge_refuses_a_batched_schedule() -> None:
+    import optax
+
+    from lrjit.train import inject_hyperparams
+
+    batch = lrjit.CosineDecay(np.array([0.1, 0.2, 0.3, 0.4]), 1000)
+    with pytest.raises(ValueError, match=r"a batched schedule \(4 configs\) gives 4 rates per step"):
+        inject_hyperparams(optax.sgd)(learning_rate=batch)
+    single = inject_hyperparams(optax.sgd)(learning_rate=lrjit.unstack(batch)[1])
+    assert float(single.init({"w": jnp.zeros(3)}).hyperparams["learning_rate"]) == pytest.approx(0.2)

@@ -166,6 +166,8 @@ def _cast_hyperparameter(value: Any, dtype: np.dtype) -> Any:
         return value
     if isinstance(value, optax.schedules.StatefulSchedule):
         return _CastStatefulSchedule(value, dtype)
+    if isinstance(value, Schedule):
+        value = as_optax_schedule(value)  # one config: a batch would give one rate per config
     if callable(value):
         return lambda count: _cast_float(value(count), dtype)
     if isinstance(value, int | float | np.ndarray | np.generic | jax.Array):

@@ -73,6 +73,9 @@ class PlateauState(NamedTuple):
       last_epoch: updates seen, including those ignored before ``start_step`` (int32); equals torch's
         ``last_epoch`` when ``start_step == 0``.
       num_reductions: reductions actually applied, i.e. that changed ``lr`` (int32).
+
+    The counters saturate at 2**31 - 1 instead of wrapping: past that many updates ``last_epoch`` stays
+    there and the controller keeps working.
     """
 
     lr: jax.Array
@@ -201,6 +204,11 @@ class ReduceLROnPlateau(Config):
           carry). Before ``start_step`` updates only ``last_epoch`` changes.
         """
         dtype = state.lr.dtype
+        kind = jnp.result_type(metric)
+        if jnp.issubdtype(kind, jnp.complexfloating) or jnp.issubdtype(kind, jnp.bool_):
+            raise TypeError(
+                f"ReduceLROnPlateau.update: `metric` must be a real number, got {kind} {metric!r:.40}"
+            )
         a = jnp.asarray(metric).astype(dtype)
         if a.ndim:
             raise ValueError(f"ReduceLROnPlateau.update: `metric` must be a scalar, got shape {a.shape}")
@@ -208,7 +216,7 @@ class ReduceLROnPlateau(Config):
 
         better = self.is_better(a, state.best)
         best = jnp.where(better, a, state.best)
-        bad = jnp.where(better, jnp.zeros_like(state.num_bad_epochs), state.num_bad_epochs + 1)
+        bad = jnp.where(better, jnp.zeros_like(state.num_bad_epochs), _count(state.num_bad_epochs))
 
         # torch reads in_cooldown after counting the epoch: the epoch that ends a cooldown is not counted.
         in_cooldown = state.cooldown_counter > 0
@@ -232,12 +240,19 @@ class ReduceLROnPlateau(Config):
             best=best,
             num_bad_epochs=bad.astype(i32),
             cooldown_counter=cooldown_counter.astype(i32),
-            last_epoch=state.last_epoch + 1,
-            num_reductions=state.num_reductions + applied.astype(i32),
+            last_epoch=_count(state.last_epoch),
+            num_reductions=_count(state.num_reductions, applied),
         )
         watching = state.last_epoch >= self.start_step
-        held = state._replace(last_epoch=state.last_epoch + 1)
+        held = state._replace(last_epoch=_count(state.last_epoch))
         return PlateauState(*(jnp.where(watching, s, h) for s, h in zip(stepped, held, strict=True)))
+
+
+def _count(counter: jax.Array, step: Any = True) -> jax.Array:
+    """``counter + step`` (step a bool), saturating at the dtype's maximum: an int32 counter of updates
+    stops at 2**31 - 1 rather than wrapping negative (which would stop the controller for good)."""
+    top = jnp.iinfo(counter.dtype).max
+    return counter + (jnp.asarray(step) & (counter < top)).astype(counter.dtype)
 
 
 def scale(state: PlateauState, base_lr: Any = 1.0) -> jax.Array:
