@@ -4,6 +4,10 @@ user could not act on, gives the right value or a clear error (named after the r
 from __future__ import annotations
 
 import json
+import os
+import pathlib
+import re
+from collections.abc import Callable
 
 import jax.numpy as jnp
 import numpy as np
@@ -155,3 +159,110 @@ def test_bridge_refuses_a_batched_schedule() -> None:
         inject_hyperparams(optax.sgd)(learning_rate=batch)
     single = inject_hyperparams(optax.sgd)(learning_rate=lrjit.unstack(batch)[1])
     assert float(single.init({"w": jnp.zeros(3)}).hyperparams["learning_rate"]) == pytest.approx(0.2)
+
+
+# ------------------------------------------------------------------------------------------- checkpoints
+def _rewrite(path: pathlib.Path, edit: Callable[[dict, dict], None]) -> None:
+    """Rewrites a checkpoint with ``edit(arrays, meta)`` applied (a forged file)."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays["__lrjit_checkpoint__"].tobytes())
+    edit(arrays, meta)
+    arrays["__lrjit_checkpoint__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def test_checkpoint_refuses_a_forged_leaf_record(tmp_path: pathlib.Path) -> None:
+    from lrjit.train import CheckpointError, load_checkpoint, save_checkpoint
+
+    state = {"w": jnp.zeros(4, jnp.float32)}
+    save_checkpoint(tmp_path / "c.npz", state)
+
+    def forge(arrays: dict, meta: dict) -> None:
+        arrays["leaf_0"] = np.zeros(1000, np.int32)
+        meta["leaves"][0].update(shape=[1000], dtype="int32", storage="int32")
+
+    _rewrite(tmp_path / "c.npz", forge)
+    with pytest.raises(CheckpointError, match=r"c.npz: \['w'\] holds int32\[1000\], `like` has float32\[4\]"):
+        load_checkpoint(tmp_path / "c.npz", state)
+
+
+def test_checkpoint_refuses_a_forged_schedule_value(tmp_path: pathlib.Path) -> None:
+    from lrjit.train import CheckpointError, load_checkpoint, save_checkpoint
+
+    state = {"schedule": lrjit.CosineDecay(0.1, 100)}
+    save_checkpoint(tmp_path / "c.npz", state)
+    index = [
+        r["path"] for r in json.loads(np.load(tmp_path / "c.npz")["__lrjit_checkpoint__"].tobytes())["leaves"]
+    ].index("['schedule'].decay_steps")
+
+    def forge(arrays: dict, meta: dict) -> None:
+        arrays[f"leaf_{index}"] = np.zeros((), np.int32)
+
+    _rewrite(tmp_path / "c.npz", forge)
+    with pytest.raises(
+        CheckpointError, match=r"invalid CosineDecay: .*`decay_steps` must be an integer >= 1, got 0"
+    ):
+        load_checkpoint(tmp_path / "c.npz", state)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated", "foreign", "no metadata", "broken metadata", "not a dict", "unknown dtype"],
+)
+def test_checkpoint_malformed_files_are_checkpoint_errors(tmp_path: pathlib.Path, damage: str) -> None:
+    from lrjit.train import CheckpointError, load_checkpoint, save_checkpoint
+
+    state = {"w": jnp.arange(3.0), "schedule": lrjit.ExponentialDecay(0.1, 10, 0.5)}
+    path = tmp_path / "c.npz"
+    save_checkpoint(path, state)
+    data = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "foreign":
+        path.write_text("these are not the arrays you are looking for")
+    elif damage == "no metadata":
+        np.savez(path, leaf_0=np.zeros(3))
+    elif damage == "broken metadata":
+        with np.load(path) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        arrays["__lrjit_checkpoint__"] = np.frombuffer(b'{"format": "lrjit.chec', np.uint8)
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+    elif damage == "not a dict":
+        _rewrite(path, lambda arrays, meta: meta.clear())
+    else:
+        _rewrite(path, lambda arrays, meta: meta["leaves"][0].update(dtype="float13"))
+    with pytest.raises(CheckpointError, match=re.escape(str(path))):
+        load_checkpoint(path, state)
+
+
+def test_checkpoint_saves_through_a_symlink(tmp_path: pathlib.Path) -> None:
+    from lrjit.train import load_checkpoint, save_checkpoint
+
+    target = tmp_path / "runs" / "real.npz"
+    target.parent.mkdir()
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    state = {"w": jnp.arange(3.0)}
+    save_checkpoint(link, state)
+    assert link.is_symlink() and target.is_file()
+    np.testing.assert_array_equal(load_checkpoint(link, state)["w"], state["w"])
+
+
+def test_checkpoint_cleans_stale_temporaries_of_its_path(tmp_path: pathlib.Path) -> None:
+    import subprocess
+
+    from lrjit.train import save_checkpoint
+
+    dead_pid = subprocess.Popen(["true"])  # a pid that has exited
+    dead_pid.wait()
+    stale = tmp_path / f".c.npz.{dead_pid.pid}.0123456789ab.tmp"
+    live = tmp_path / f".c.npz.{os.getppid()}.0123456789ab.tmp"  # a running process: a concurrent save
+    other = tmp_path / f".d.npz.{dead_pid.pid}.0123456789ab.tmp"  # another checkpoint's temporary
+    for p in (stale, live, other):
+        p.write_bytes(b"partial")
+    save_checkpoint(tmp_path / "c.npz", {"w": jnp.zeros(2)})
+    assert not stale.exists() and live.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["c.npz", live.name, other.name])

@@ -152,6 +152,17 @@ class Config:
                 )
         self._validate_concrete()
 
+    def validate(self) -> None:
+        """Checks every concrete value against its domain and every cross-field rule, sub-schedules
+        included, as construction does (for configs rebuilt without ``__init__``: loaded, unflattened).
+
+        Raises:
+          FieldError: naming the field, the allowed range and the value.
+        """
+        self._validate_concrete()
+        for sub in self.children():
+            sub.validate()
+
     def _convert_child(self, name: str, layout: str, value: Any) -> Any:
         """A sub-schedule field's value, checked (schedules override this: only they have children)."""
         raise TypeError(f"{type(self).__name__}: `{name}`: only schedules have sub-schedule fields")

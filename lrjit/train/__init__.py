@@ -8,12 +8,18 @@
 """
 
 from lrjit.train.bridge import as_optax_schedule, inject_hyperparams
-from lrjit.train.checkpoint import CheckpointMismatchError, load_checkpoint, save_checkpoint
+from lrjit.train.checkpoint import (
+    CheckpointError,
+    CheckpointMismatchError,
+    load_checkpoint,
+    save_checkpoint,
+)
 from lrjit.train.plateau import PlateauState, ReduceLROnPlateau, reduce_on_plateau
 from lrjit.train.plateau import scale as plateau_scale
 from lrjit.train.population import population_init, population_step, replicate, schedule_axes
 
 __all__ = [
+    "CheckpointError",
     "CheckpointMismatchError",
     "PlateauState",
     "ReduceLROnPlateau",

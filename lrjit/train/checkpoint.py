@@ -69,6 +69,7 @@ import os
 import re
 import secrets
 import warnings
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -78,7 +79,14 @@ import numpy as np
 
 from lrjit.core import Config, static_names
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "CheckpointMismatchError", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "load_checkpoint",
+    "save_checkpoint",
+]
 
 FORMAT = "lrjit.checkpoint"
 FORMAT_VERSION = 1
@@ -96,7 +104,12 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 PathLike = str | os.PathLike
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointError(ValueError):
+    """A file that is not a valid lrjit checkpoint (truncated, foreign, forged or inconsistent with its own
+    metadata, or holding a schedule outside its domain); the message names the file and what is wrong."""
+
+
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint's structure differs from the template's.
 
     Attributes:
@@ -155,7 +168,10 @@ def save_checkpoint(path: PathLike, state: Any) -> None:
 
 
 def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
+    # A symbolic link is saved through: the file it points to is replaced, the link stays.
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
+    _remove_stale_temporaries(path)
     # A unique name in the target directory: os.replace is atomic only within one file system.
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
     # os.open with 0o666 (not tempfile's 0o600) so the checkpoint gets the permissions the umask allows.
@@ -177,6 +193,31 @@ def _write_atomically(path: str, arrays: dict[str, np.ndarray]) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _remove_stale_temporaries(path: str) -> None:
+    """Deletes temporaries of earlier saves to ``path`` whose writing process is gone (a save killed
+    mid-write leaves one behind); those of a live process (a concurrent save) are left alone."""
+    directory, name = os.path.split(path)
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\.[0-9a-f]{{12}}\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(directory):
+            match = pattern.fullmatch(entry)
+            if match and not _process_alive(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, entry))
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no permission to ask: assume alive
+        return True
+    return True
 
 
 def _encode(key_path: tuple[Any, ...], value: Any) -> tuple[np.ndarray, dict[str, Any]]:
@@ -262,18 +303,44 @@ def load_checkpoint(path: PathLike, like: Any) -> Any:
         first differing path (in ``jax.tree_util.tree_flatten`` order) and what differs there, checkpoint
         first: ``"schedule: CosineDecay vs ExponentialDecay"``, ``"schedule.warmup_mode: 'constant' vs
         'linear'"``, ``"params['w']: shape (3, 4) vs (4, 4)"``. Nothing is cast or reshaped.
-      ValueError: when the file is not an lrjit checkpoint, was written by a newer format version, is
-        inconsistent with its own metadata, or holds 64-bit JAX arrays while x64 is disabled.
+      CheckpointError: (a ValueError, the base of CheckpointMismatchError) when the file is not an lrjit
+        checkpoint (truncated, foreign, not a zip), was written by a newer format version, is inconsistent
+        with its own metadata or with ``like`` leaf by leaf (the file's per-leaf records are checked
+        against the template, never trusted), holds a schedule outside its domain (loaded configs are
+        validated as constructed ones are), or holds 64-bit JAX arrays while x64 is disabled. The message
+        names the file and what is wrong.
     """
     path = os.fspath(path)
+    try:
+        state = _load(path, like)
+    except CheckpointError:
+        raise
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, IndexError, TypeError, AttributeError) as e:
+        if isinstance(e, FileNotFoundError | IsADirectoryError | PermissionError):
+            raise
+        raise CheckpointError(f"{path} is not a readable lrjit checkpoint ({type(e).__name__}: {e})") from e
+    except ValueError as e:  # a broken JSON document, an unknown dtype or PRNG implementation, ...
+        raise CheckpointError(f"{path} is not a readable lrjit checkpoint ({type(e).__name__}: {e})") from e
+    # Configs come back without running their constructors: check them as construction would.
+    for config in jax.tree_util.tree_leaves(state, is_leaf=lambda x: isinstance(x, Config)):
+        if isinstance(config, Config):
+            try:
+                config.validate()
+            except ValueError as e:
+                raise CheckpointError(f"{path} holds an invalid {type(config).__name__}: {e}") from None
+    return state
+
+
+def _load(path: str, like: Any) -> Any:
     with np.load(path, allow_pickle=False) as npz:
         if _META_KEY not in npz.files:
-            raise ValueError(f"{path} is not an lrjit checkpoint (no {_META_KEY} entry)")
+            raise CheckpointError(f"{path} is not an lrjit checkpoint (no {_META_KEY} entry)")
         meta = json.loads(npz[_META_KEY].tobytes().decode("utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path} is not an lrjit checkpoint (format {meta.get('format')!r})")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else meta
+            raise CheckpointError(f"{path} is not an lrjit checkpoint (format {found!r:.60})")
         if meta.get("version") != FORMAT_VERSION:
-            raise ValueError(
+            raise CheckpointError(
                 f"{path} has checkpoint format version {meta.get('version')}; this lrjit reads version "
                 f"{FORMAT_VERSION}"
             )
@@ -291,15 +358,35 @@ def load_checkpoint(path: PathLike, like: Any) -> Any:
                 detail=detail,
             )
         records = meta["leaves"]
-        if len(records) != len(like_flat):
-            raise ValueError(
-                f"{path}: metadata lists {len(records)} leaves, the structure has {len(like_flat)}"
+        if not isinstance(records, list) or len(records) != len(like_flat):
+            count = len(records) if isinstance(records, list) else records
+            raise CheckpointError(
+                f"{path}: metadata lists {count!r:.40} leaves, the structure has {len(like_flat)}"
             )
-        leaves = [
-            _decode(path, record, npz[f"leaf_{i}"], template)
-            for i, (record, template) in enumerate(zip(records, like_flat, strict=True))
-        ]
+        leaves = []
+        for i, (record, template) in enumerate(zip(records, like_flat, strict=True)):
+            leaf = _decode(path, record, npz[f"leaf_{i}"], template)
+            _check_against_template(path, record, leaf, template)
+            leaves.append(leaf)
     return jax.tree_util.tree_unflatten(like_treedef, leaves)
+
+
+def _check_against_template(path: str, record: dict[str, Any], leaf: Any, template: Any) -> None:
+    """A decoded leaf must be what the template's leaf is (the file's own records are not trusted)."""
+    where = record["path"]
+    if isinstance(template, bool | int | float | complex) and not isinstance(template, np.generic):
+        if type(leaf) is not type(template):
+            kind = type(template).__name__
+            raise CheckpointError(
+                f"{path}: {where} holds a {type(leaf).__name__}, `like` has a Python {kind}"
+            )
+        return
+    got = (tuple(np.shape(leaf)), str(leaf.dtype))
+    want = (tuple(np.shape(template)), str(template.dtype))
+    if got != want:
+        raise CheckpointError(
+            f"{path}: {where} holds {got[1]}{list(got[0])}, `like` has {want[1]}{list(want[0])}"
+        )
 
 
 def _decode(path: str, record: dict[str, Any], stored: np.ndarray, template: Any) -> Any:
@@ -308,16 +395,16 @@ def _decode(path: str, record: dict[str, Any], stored: np.ndarray, template: Any
     shape = tuple(record["shape"])
     kind = record["kind"]
     if stored.dtype.name != record["storage"]:
-        raise ValueError(
+        raise CheckpointError(
             f"{path}: {where} is stored as {stored.dtype}, its metadata says {record['storage']}"
         )
     if kind == "python":
         if stored.shape != ():
-            raise ValueError(f"{path}: {where} should be a scalar, the file holds shape {stored.shape}")
+            raise CheckpointError(f"{path}: {where} should be a scalar, the file holds shape {stored.shape}")
         return _PYTHON_SCALARS[record["python_type"]](stored.item())
     if kind == "jax_key":
         if stored.shape[: len(shape)] != shape:
-            raise ValueError(
+            raise CheckpointError(
                 f"{path}: {where} has key data of shape {stored.shape} for keys of shape {shape}"
             )
         keys = jax.random.wrap_key_data(jnp.asarray(stored), impl=record["key_impl"])
@@ -326,7 +413,7 @@ def _decode(path: str, record: dict[str, Any], stored: np.ndarray, template: Any
     dtype = jnp.dtype(record["dtype"])
     array = stored if stored.dtype == dtype else stored.view(dtype)
     if array.shape != shape:
-        raise ValueError(f"{path}: {where} has shape {array.shape}, its metadata says {shape}")
+        raise CheckpointError(f"{path}: {where} has shape {array.shape}, its metadata says {shape}")
     if kind == "numpy":
         return array
     if kind == "numpy_scalar":
@@ -335,7 +422,7 @@ def _decode(path: str, record: dict[str, Any], stored: np.ndarray, template: Any
     out = jnp.asarray(array) if sharding is None else jax.device_put(array, sharding)
     if out.dtype != dtype:
         # jnp would otherwise turn float64 into float32 (x64 disabled): refuse rather than cast.
-        raise ValueError(
+        raise CheckpointError(
             f"{path}: {where} is a {dtype} JAX array, which JAX would convert to {out.dtype}; enable x64 "
             f"(jax.config.update('jax_enable_x64', True)) to load it"
         )
