@@ -266,3 +266,22 @@ def test_checkpoint_cleans_stale_temporaries_of_its_path(tmp_path: pathlib.Path)
     save_checkpoint(tmp_path / "c.npz", {"w": jnp.zeros(2)})
     assert not stale.exists() and live.exists() and other.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["c.npz", live.name, other.name])
+
+
+# ------------------------------------------------------------------------------------- boundary search
+@pytest.mark.parametrize("n", [1025, 10**5])
+def test_boundary_search_memory_does_not_grow_with_boundaries(n: int) -> None:
+    """10**5 boundaries over 10**5 steps held a 1.3 GB intermediate; now O(K*N + K*B), exact."""
+    from lrjit.core.batch import curves_range
+
+    rng = np.random.default_rng(n)
+    k, steps = 3, 10**5
+    bounds = np.sort(np.stack([rng.choice(10**7, n, replace=False) for _ in range(k)]), axis=-1)
+    values = rng.random((k, n + 1)).astype(np.float32)
+    batch = lrjit.PiecewiseConstantDecay(bounds, values)
+    compiled = curves_range.lower(batch, steps).compile()
+    temp = compiled.memory_analysis().temp_size_in_bytes
+    assert temp <= 8 * k * steps * 4 + 4 * k * (n + 1) * 4  # a few [K, N] and [K, B] int32 arrays
+    out = np.asarray(compiled(batch))
+    ref = np.stack([values[i][np.searchsorted(bounds[i], np.arange(steps), side="left")] for i in range(k)])
+    np.testing.assert_array_equal(out, ref)

@@ -68,14 +68,20 @@ _FAN_OUT = 32
 def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
     """The number of boundaries strictly below each step: ``#{i : boundaries[i] < step}``.
 
-    ``boundaries`` must be sorted (non-decreasing). A two-level searchsorted: the boundaries, padded with
-    the dtype's maximum, are viewed as 32 rows; the rows starting below the step are counted with 32
-    compares against per-config scalars (unrolled: elementwise, no reduction), and that row is gathered and
-    compared entry by entry. The program is the same for any number of boundaries; each step costs 32 + n/32
-    compares; XLA fuses it into the elementwise kernel up to 1024 boundaries (beyond, it stays exact, the
-    row reduction is split by XLA into separate kernels). For "boundaries at or below", pass ``step + 1``.
+    ``boundaries`` must be sorted (non-decreasing). Up to 1024 boundaries, a two-level searchsorted: the
+    boundaries, padded with the dtype's maximum, are viewed as 32 rows; the rows starting below the step
+    are counted with 32 compares against per-config scalars (unrolled: elementwise, no reduction), and that
+    row is gathered and compared entry by entry. The program is the same for any number of boundaries up
+    to 1024; each step costs 32 + n/32 compares, and XLA fuses it into the elementwise kernel. Beyond 1024
+    boundaries, a binary search (``jnp.searchsorted``, a loop of log2(n) gathers): exact, O(steps +
+    boundaries) memory, one program for any count, though no longer fused with the rest of the curve.
+    For "boundaries at or below", pass ``step + 1``.
     """
     n = boundaries.shape[-1]
+    if n > _FAN_OUT * _FAN_OUT:
+        # Beyond 1024 the row compare would hold n/32 entries per step in memory (1.3 GB for 10**5
+        # boundaries over 10**5 steps): a binary search instead, O(steps + boundaries) memory, exact.
+        return jnp.searchsorted(boundaries, step, side="left", method="scan").astype(step.dtype)
     width = max(-(-n // _FAN_OUT), 1)  # no boundaries: one row of padding (the same program, count 0)
     top = jnp.asarray(jnp.iinfo(boundaries.dtype).max, boundaries.dtype)
     rows = lax.pad(boundaries, top, [(0, _FAN_OUT * width - n, 0)]).reshape(_FAN_OUT, width)
