@@ -32,6 +32,10 @@ For each workload and n, in one process:
   in a new random order; median reported;
 * agreement: both curves against each other and against a numpy float64 reference, before any timing.
 
+A last table: ``PiecewiseConstantDecay`` with 10**3 ... 10**6 boundaries (10**3, 10**4 with ``--quick``) over
+N steps: the compiled program's temporary memory (XLA's memory analysis) and its evaluation time; beyond
+1024 boundaries the search is a binary search in O(N + boundaries) memory.
+
 Ratios ``x(n=1)`` are to the 1-piece entry of the same library: for compile times the ratio of the medians,
 for evaluation times the median over rounds of the ratio within a round (both entries under the same
 background load). Nothing here asserts on a time: the script prints and exits 0. See bench/README.md.
@@ -384,6 +388,40 @@ def report(result: dict[str, Any]) -> None:
         )
 
 
+def boundary_memory(steps: int, counts: Sequence[int], repeats: int) -> list[dict[str, Any]]:
+    """Memory and time of a PiecewiseConstantDecay with many boundaries (K = 1 config over N steps): the
+    compiled program's temporary bytes (XLA's memory analysis: what it holds beyond inputs and output) and
+    the median evaluation time, against the output's own size."""
+    rows = []
+    for n in counts:
+        rng = np.random.default_rng(n)
+        bounds = np.sort(rng.choice(max(10 * n, 10 * steps), n, replace=False))
+        sched = lrjit.PiecewiseConstantDecay(bounds, rng.random(n + 1).astype(np.float32))
+        compiled = jax.jit(lambda s: s(jnp.arange(steps, dtype=jnp.int32))).lower(sched).compile()
+        memory = compiled.memory_analysis()
+        jax.block_until_ready(compiled(sched))
+        times = [_time_call(lambda c=compiled, s=sched: c(s)) for _ in range(repeats)]
+        rows.append(
+            {
+                "boundaries": n,
+                "temp_bytes": int(memory.temp_size_in_bytes),
+                "output_bytes": int(memory.output_size_in_bytes),
+                "eval_s": statistics.median(times),
+            }
+        )
+    return rows
+
+
+def report_boundary_memory(rows: Sequence[dict[str, Any]], steps: int) -> None:
+    print(f"\nPiecewiseConstantDecay, many boundaries, N={steps}: memory beyond the output and eval time")
+    print(f"{'boundaries':>10}  {'temp MB':>9}  {'output MB':>9}  {'eval ms':>8}")
+    for r in rows:
+        print(
+            f"{r['boundaries']:>10}  {r['temp_bytes'] / 1e6:>9.3f}  {r['output_bytes'] / 1e6:>9.3f}  "
+            f"{r['eval_s'] * 1e3:>8.2f}"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: runs the benchmark, prints the tables, optionally writes JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -428,17 +466,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(os, "getloadavg"):
         env["loadavg_end"] = os.getloadavg()
     env["total_s"] = time.perf_counter() - t_start
+    memory_counts = (10**3, 10**4) if args.quick else (10**3, 10**4, 10**5, 10**6)
+    memory = boundary_memory(args.steps, memory_counts, args.repeats)
     for result in results:
         report(result)
+    report_boundary_memory(memory, args.steps)
     if "loadavg_start" in env:
         print(f"\nload average: start {env['loadavg_start']}, end {env.get('loadavg_end')}")
     print(f"total {env['total_s']:.1f} s")
     if args.json:
         settings = {"quick": args.quick, "N": args.steps, "pieces": list(pieces), "repeats": args.repeats}
         settings["compile_repeats"] = args.compile_repeats
-        args.json.write_text(
-            json.dumps({"environment": env, "settings": settings, "workloads": results}, indent=2)
-        )
+        document = {"environment": env, "settings": settings, "workloads": results, "boundaries": memory}
+        args.json.write_text(json.dumps(document, indent=2))
         print(f"wrote {args.json}")
     return 0
 
