@@ -285,3 +285,19 @@ def test_boundary_search_memory_does_not_grow_with_boundaries(n: int) -> None:
     out = np.asarray(compiled(batch))
     ref = np.stack([values[i][np.searchsorted(bounds[i], np.arange(steps), side="left")] for i in range(k)])
     np.testing.assert_array_equal(out, ref)
+
+
+# ------------------------------------------------------------------------------------------ checked mode
+def test_checked_call_reports_the_step_where_restarts_with_shrinking_cycles_give_nan() -> None:
+    import jax
+
+    sched = lrjit.CosineDecayRestarts(0.1, 10, t_mul=0.5)  # the cycles add up to 20 steps
+    err, lr = jax.jit(lrjit.checked_call)(sched, jnp.arange(30))
+    assert np.isnan(np.asarray(lr)[20:]).all() and np.isfinite(np.asarray(lr)[:20]).all()
+    assert (
+        err.get() is not None
+        and "CosineDecayRestarts: the learning rate is not finite at step 20" in err.get()
+    )
+    batch = lrjit.stack([lrjit.CosineDecayRestarts(0.1, 10, t_mul=2.0), sched])
+    assert "at step 20" in jax.jit(lrjit.checked_call)(batch, jnp.arange(30))[0].get()
+    assert lrjit.checked_call(lrjit.CosineDecayRestarts(0.1, 10, t_mul=0.5), jnp.arange(20))[0].get() is None

@@ -17,7 +17,18 @@ __all__ = ["checked_call"]
 def _checked(schedule: Schedule, step: jax.Array) -> jax.Array:
     schedule.emit_checks()
     checkify.check(jnp.all(step >= 0), "step must be >= 0")
-    return schedule(step)
+    lr = schedule(step)
+    # Valid hyperparameters can still give a non-finite rate (a degenerate config past its horizon):
+    # report the family and the first such step.
+    finite = jnp.isfinite(lr)
+    steps = jnp.broadcast_to(step, lr.shape).reshape(-1)
+    first = steps[jnp.argmin(finite.reshape(-1))] if lr.size else jnp.zeros((), step.dtype)
+    checkify.check(
+        jnp.all(finite),
+        f"{type(schedule).__name__}: the learning rate is not finite at step {{step}}",
+        step=first,
+    )
+    return lr
 
 
 def checked_call(schedule: Schedule, step: Any) -> tuple[checkify.Error, jax.Array]:
@@ -29,6 +40,9 @@ def checked_call(schedule: Schedule, step: Any) -> tuple[checkify.Error, jax.Arr
 
         err, lr = jax.jit(lrjit.checked_call)(sched, step)
         err.throw()  # raises JaxRuntimeError naming the argument and its allowed range
+
+    Besides the hyperparameter and step rules, it reports a learning rate that is not finite (NaN or
+    infinite), naming the family and the first step that gave it.
 
     Returns:
       ``(error, learning_rate)``; ``error.get()`` is None when every rule holds.
