@@ -152,6 +152,11 @@ def from_config(
                 f"config: this is a {importer.name} schedule, not an lrjit config; read it with "
                 "lrjit.compile(config)"
             )
+        if "class_name" in config:
+            raise ConfigError(
+                f"config: no 'family': class_name={config['class_name']!r:.60} is no schedule format lrjit "
+                "reads (lrjit configs name their 'family'; Keras and torch ones are read by lrjit.compile)"
+            )
     config = dict(config)
     version = config.pop("lrjit", FORMAT_VERSION)
     if version != FORMAT_VERSION:

@@ -12,6 +12,11 @@ from a plain ``get_config()`` dict with ``class_name=``. Numbers Keras wraps (``
 "__numpy__"}`` / ``"__tensor__"``) are unwrapped. ``name`` and ``dtype`` are ignored: lrjit computes in
 float32, or float64 under x64, whatever dtype Keras would have used. Any other key lrjit does not know
 raises ValueError naming it, unless its value is None.
+
+Code structure: ``_KERAS`` is the adapter table, one :class:`_KerasAdapter` per Keras class (its lrjit
+family, the config keys it renames and the ones it ignores); :data:`KERAS_FAMILIES` and the supported
+lists in error messages come from it. The importer registered for :func:`lrjit.compile` takes live Keras
+schedules and dicts whose ``class_name`` names a class of the table.
 """
 
 from __future__ import annotations
@@ -26,17 +31,50 @@ from lrjit.frontend.importers import Importer, UnsupportedScheduleError, plain_v
 
 __all__ = ["KERAS_FAMILIES", "from_keras"]
 
-KERAS_FAMILIES: dict[str, type[Schedule]] = {
-    name: getattr(keras_families, name) for name in keras_families.__all__
-}
 _KERAS_IGNORED = ("name", "dtype")
+
+
+@dataclasses.dataclass(frozen=True)
+class _KerasAdapter:
+    """Everything lrjit knows about one Keras schedule class.
+
+    Attributes:
+      family: the lrjit family it converts to (:mod:`lrjit.families.keras`).
+      renames: Keras config keys whose lrjit field has another name (``{keras_key: lrjit_field}``).
+      ignored: config keys dropped whatever their value.
+    """
+
+    family: type[Schedule]
+    renames: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    ignored: tuple[str, ...] = _KERAS_IGNORED
+
+
+# The adapter table: one entry per supported Keras class (its name, as Keras serializes it).
+_KERAS: dict[str, _KerasAdapter] = {
+    "CosineDecay": _KerasAdapter(keras_families.CosineDecay),
+    "CosineDecayRestarts": _KerasAdapter(keras_families.CosineDecayRestarts),
+    "ExponentialDecay": _KerasAdapter(keras_families.ExponentialDecay),
+    "InverseTimeDecay": _KerasAdapter(keras_families.InverseTimeDecay),
+    "PiecewiseConstantDecay": _KerasAdapter(keras_families.PiecewiseConstantDecay),
+    "PolynomialDecay": _KerasAdapter(keras_families.PolynomialDecay),
+}
+KERAS_FAMILIES: dict[str, type[Schedule]] = {name: adapter.family for name, adapter in _KERAS.items()}
+
+
+def _class_name(name: Any) -> str:
+    """The bare class name of a serialized ``class_name`` (``"package>Name"`` or a dotted path)."""
+    return str(name).rsplit(">", 1)[-1].rsplit(".", 1)[-1]
+
+
+def _is_keras_class(klass: type) -> bool:
+    return "keras" in str(klass.__module__) and klass.__name__ in _KERAS
 
 
 def _keras_class(obj: Any) -> str:
     """The Keras family of a live schedule object (a Keras class, or a subclass that keeps its
     ``__call__``)."""
     for klass in type(obj).__mro__:
-        if "keras" in klass.__module__ and klass.__name__ in KERAS_FAMILIES:
+        if _is_keras_class(klass):
             if klass is not type(obj) and type(obj).__call__ is not klass.__call__:
                 raise UnsupportedScheduleError(
                     f"from_keras: {type(obj).__qualname__} subclasses keras {klass.__name__} and overrides "
@@ -100,19 +138,21 @@ def from_keras(schedule: Any, *, class_name: str | None = None) -> Schedule:
     else:
         name = _keras_class(schedule)
         config = dict(schedule.get_config())
-    name = str(name).rsplit(">", 1)[-1].rsplit(".", 1)[-1]
-    if name not in KERAS_FAMILIES:
+    name = _class_name(name)
+    if name not in _KERAS:
         raise ValueError(
             f"from_keras: unknown Keras schedule {name!r}; supported: {', '.join(KERAS_FAMILIES)}"
         )
-    family = KERAS_FAMILIES[name]
+    adapter = _KERAS[name]
+    family = adapter.family
     fields = set(fields_of(family))
     kwargs: dict[str, Any] = {}
     for key, value in config.items():
         value = plain_value(value)
-        if key in fields:
-            kwargs[key] = value
-        elif key not in _KERAS_IGNORED and value is not None:
+        field = adapter.renames.get(key, key)
+        if field in fields:
+            kwargs[field] = value
+        elif key not in adapter.ignored and value is not None:
             raise ValueError(
                 f"from_keras: {name} config key {key!r} (= {value!r}) is not supported by lrjit.{name} "
                 f"(supported: {', '.join(sorted(fields))})"
@@ -130,10 +170,24 @@ def from_keras(schedule: Any, *, class_name: str | None = None) -> Schedule:
 
 
 def _is_keras(obj: Any) -> bool:
-    """A Keras schedule object, or a ``serialize()`` dict (it names its class)."""
+    """A Keras schedule object (a Keras class of the table, or a Keras ``LearningRateSchedule``, among its
+    bases: :func:`from_keras` says why a custom one is not supported), or a dict whose ``class_name``
+    names a class of the table (a ``serialize()`` dict with ``config``, or a ``get_config()`` dict with
+    its class name among the keys), or a Keras 3 ``serialize()`` dict of another class (``module`` is
+    Keras's: :func:`from_keras` names the supported ones). Never a torch
+    :func:`~lrjit.interop.describe_torch` dict (its classes are torch's, without ``module``) nor an lrjit
+    config (``family``)."""
     if isinstance(obj, Mapping):
-        return "class_name" in obj
-    return type(obj).__module__.split(".")[0] in ("keras", "tf_keras", "tensorflow")
+        if "family" in obj or "class_name" not in obj:
+            return False
+        if _class_name(obj["class_name"]) in _KERAS:
+            return True
+        return "config" in obj and "keras" in str(obj.get("module") or "")
+    return any(
+        _is_keras_class(klass)
+        or ("keras" in str(klass.__module__) and klass.__name__ == "LearningRateSchedule")
+        for klass in type(obj).__mro__
+    )
 
 
 register_importer(Importer("keras", _is_keras, from_keras))

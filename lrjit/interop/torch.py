@@ -56,10 +56,19 @@ the rate torch's optimizer holds after ``k`` calls of ``scheduler.step()`` *from
 :func:`describe_torch` gives the JSON-able description ``from_torch`` builds from (class name,
 constructor keyword arguments, per-group ``base_lrs``, the groups' ``initial_lr``, sub-schedulers,
 ``last_epoch``); ``from_torch`` also accepts such a description, without torch installed.
+
+Code structure: ``_TORCH`` is the adapter table, one :class:`_TorchAdapter` per supported class: how to
+describe it from a live object (``describe``: the attributes and param-group values it reads), how to
+build its closed form from the description (``build``), whether it is chainable (recursive) and, for
+``ChainedScheduler``, its factor at step ``t`` and the step it settles from. The supported lists and
+error messages come from the table's keys; ``SequentialLR`` and ``ChainedScheduler`` (compositions, in
+``_COMBINED``) are described and built by their own functions from the table's pieces. The importer
+registered for :func:`lrjit.compile` takes live torch schedulers and :func:`describe_torch` dicts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from bisect import bisect_right
@@ -75,25 +84,10 @@ from lrjit.frontend.importers import Importer, UnsupportedScheduleError, plain_v
 
 __all__ = ["describe_torch", "from_torch"]
 
-
-# ------------------------------------------------------------------------------------------------------
-# PyTorch: description (reads a live scheduler; plain, JSON-able data)
-# ------------------------------------------------------------------------------------------------------
 _TORCH_MODULE = "torch.optim.lr_scheduler"
-# Schedulers that update the rate they find (lr *= ratio): chainable, and started from the current rate.
-_RECURSIVE = (
-    "StepLR",
-    "MultiStepLR",
-    "ConstantLR",
-    "LinearLR",
-    "ExponentialLR",
-    "PolynomialLR",
-    "CosineAnnealingLR",
-)
-# Schedulers that set the rate from their own base values at every step.
-_CLOSED = ("CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR")
+# Compositions of other schedulers (their pieces are entries of _TORCH): described and built by
+# describe_torch / _sequential / _chained.
 _COMBINED = ("SequentialLR", "ChainedScheduler")
-TORCH_SUPPORTED = _RECURSIVE + _CLOSED + _COMBINED
 _STEPPING_METHODS = ("get_lr", "step", "_get_closed_form_lr", "_update_lr", "_initial_step")
 _UNSUPPORTED_TORCH = {
     "LambdaLR": "its rate is an arbitrary Python function (lr_lambda) that lrjit cannot read; write the "
@@ -105,42 +99,65 @@ _UNSUPPORTED_TORCH = {
 }
 
 
-def _torch_class(scheduler: Any) -> str:
-    """The torch scheduler class ``scheduler`` is (or subclasses without changing how it steps)."""
-    mro = type(scheduler).__mro__
-    for klass in mro:
-        if klass.__module__ != _TORCH_MODULE or klass.__name__ in ("LRScheduler", "_LRScheduler"):
-            continue
-        name = klass.__name__
-        if name in _UNSUPPORTED_TORCH:
-            raise UnsupportedScheduleError(f"from_torch: {name} is not supported: {_UNSUPPORTED_TORCH[name]}")
-        if name not in TORCH_SUPPORTED:
-            raise UnsupportedScheduleError(
-                f"from_torch: {name} is not supported; supported: {', '.join(TORCH_SUPPORTED)}"
-            )
-        if klass is not type(scheduler):
-            changed = [
-                m
-                for m in _STEPPING_METHODS
-                if getattr(type(scheduler), m, None) is not getattr(klass, m, None)
-            ]
-            if changed:
-                raise UnsupportedScheduleError(
-                    f"from_torch: {type(scheduler).__qualname__} subclasses torch {name} and overrides "
-                    f"{', '.join(changed)}; lrjit cannot read a Python method"
-                )
-        return name
-    if any(k.__name__ in ("LRScheduler", "_LRScheduler") for k in mro):
-        raise UnsupportedScheduleError(
-            f"from_torch: {type(scheduler).__qualname__} is a custom LRScheduler (its get_lr is Python "
-            f"code); supported: {', '.join(TORCH_SUPPORTED)}"
-        )
-    raise TypeError(
-        f"from_torch: expected a torch.optim.lr_scheduler scheduler or a describe_torch() dict, got "
-        f"{type(scheduler).__qualname__}"
-    )
+# ------------------------------------------------------------------------------------------------------
+# PyTorch: the adapter of one scheduler class
+# ------------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Piece:
+    """What an adapter's ``build`` gets: one scheduler of param group ``g``.
+
+    Attributes:
+      cfg: the description's ``config`` (the constructor's keyword arguments).
+      desc: the whole description (``base_lrs``, ...).
+      g: the param group.
+      start: the rate a chainable scheduler starts from (its base).
+      at_construction: the scheduler's step 0 is its construction (initial step), not a SequentialLR
+        milestone (``_update_lr(0)``, the closed form at 0).
+    """
+
+    cfg: Mapping[str, Any]
+    desc: Mapping[str, Any]
+    g: int
+    start: float
+    at_construction: bool
+
+    @property
+    def base(self) -> Any:
+        """The scheduler's own ``base_lr`` of the group."""
+        return self.desc["base_lrs"][self.g]
+
+    def per_group(self, key: str) -> Any:
+        """The config value ``key`` of the group (a per-group value is a list when groups differ)."""
+        return _per_group(self.cfg[key], self.g)
 
 
+@dataclasses.dataclass(frozen=True)
+class _TorchAdapter:
+    """Everything lrjit knows about one torch scheduler class.
+
+    Attributes:
+      describe: ``describe(scheduler) -> config``: the constructor's keyword arguments read from a live
+        scheduler (its attributes, its optimizer's param groups), as plain values.
+      build: ``build(piece) -> Schedule``: the closed form of one param group from the description.
+      chainable: the scheduler updates the rate it finds (``lr *= ratio``): chainable, and started from
+        the current rate. Otherwise it sets the rate from its own base values at every step.
+      factor: (chainable, for a ChainedScheduler with a cosine) ``factor(config, t)``: the factor at step
+        ``t`` (its rate over its base, float64), as torch's closed form (with a ConstantLR of
+        ``total_iters == 0`` never restored, as stepped).
+      settles: (the same) ``settles(config)``: the step from which the factor no longer changes (None:
+        never).
+    """
+
+    describe: Callable[[Any], dict[str, Any]]
+    build: Callable[[_Piece], Schedule]
+    chainable: bool = False
+    factor: Callable[[Mapping[str, Any], int], float] | None = None
+    settles: Callable[[Mapping[str, Any]], int | None] | None = None
+
+
+# ------------------------------------------------------------------------------------------------------
+# PyTorch: reading a live scheduler (plain, JSON-able data)
+# ------------------------------------------------------------------------------------------------------
 def _one_or_list(values: list[Any]) -> Any:
     """A per-group value: the value when every group shares it, else the list."""
     return values[0] if all(v == values[0] for v in values) else values
@@ -216,31 +233,189 @@ def _one_cycle_config(s: Any) -> dict[str, Any]:
     }
 
 
-def _leaf_config(name: str, s: Any) -> dict[str, Any]:
-    if name == "StepLR":
-        return {"step_size": int(s.step_size), "gamma": float(s.gamma)}
-    if name == "MultiStepLR":
-        return {"milestones": sorted(int(m) for m in s.milestones.elements()), "gamma": float(s.gamma)}
-    if name == "ConstantLR":
-        return {"factor": float(s.factor), "total_iters": int(s.total_iters)}
-    if name == "LinearLR":
-        return {
+# ------------------------------------------------------------------------------------------------------
+# PyTorch: building one scheduler's closed form; its factor in a chain
+# ------------------------------------------------------------------------------------------------------
+def _per_group(value: Any, g: int) -> Any:
+    return value[g] if isinstance(value, list | tuple) else value
+
+
+def _cosine_from(start: float, base: float, t_max: int, eta_min: float) -> Schedule:
+    """torch's recursive CosineAnnealingLR started from the rate ``start``: it anneals from ``start`` to
+    ``eta_min`` at ``T_max`` (the ratio recursion scales ``lr - eta_min``), and the step after each
+    minimum adds ``(base_lr - eta_min) * (1 - cos(pi / T_max)) / 2`` from its own ``base_lr``: from
+    ``T_max + 1`` on, the closed form with ``base_lr``."""
+    own = torch_families.CosineAnnealingLR(base, t_max, eta_min)
+    if start == base:
+        return own
+    first = torch_families.CosineAnnealingLR(start, t_max, eta_min)
+    return sequence([first, Offset(own, t_max + 1)], [t_max + 1])
+
+
+def _constant_lr(p: _Piece) -> Schedule:
+    if p.cfg["total_iters"] == 0 and not p.at_construction:
+        # At a milestone the closed form at 0 is base * (factor + (0 >= 0) * (1 - factor)): restored.
+        return Constant(p.start)
+    return torch_families.ConstantLR(p.start, p.cfg["factor"], p.cfg["total_iters"])
+
+
+def _linear_factor(cfg: Mapping[str, Any], t: int) -> float:
+    total = cfg["total_iters"]
+    if total == 0:
+        return cfg["start_factor"]
+    return cfg["start_factor"] + (cfg["end_factor"] - cfg["start_factor"]) * min(total, t) / total
+
+
+def _polynomial_factor(cfg: Mapping[str, Any], t: int) -> float:
+    total = cfg["total_iters"]
+    return 1.0 if total == 0 else (1.0 - min(total, t) / total) ** cfg["power"]
+
+
+def _total_iters(cfg: Mapping[str, Any]) -> int | None:
+    return int(cfg["total_iters"])
+
+
+def _gamma_one(cfg: Mapping[str, Any]) -> int | None:
+    return 0 if cfg["gamma"] == 1 else None
+
+
+# ------------------------------------------------------------------------------------------------------
+# PyTorch: the adapter table (one entry per supported scheduler class)
+# ------------------------------------------------------------------------------------------------------
+_TORCH: dict[str, _TorchAdapter] = {
+    "StepLR": _TorchAdapter(
+        describe=lambda s: {"step_size": int(s.step_size), "gamma": float(s.gamma)},
+        build=lambda p: torch_families.StepLR(p.start, p.cfg["step_size"], p.cfg["gamma"]),
+        chainable=True,
+        factor=lambda cfg, t: cfg["gamma"] ** (t // cfg["step_size"]),
+        settles=_gamma_one,
+    ),
+    "MultiStepLR": _TorchAdapter(
+        describe=lambda s: {
+            "milestones": sorted(int(m) for m in s.milestones.elements()),
+            "gamma": float(s.gamma),
+        },
+        build=lambda p: torch_families.MultiStepLR(p.start, p.cfg["milestones"], p.cfg["gamma"]),
+        chainable=True,
+        factor=lambda cfg, t: cfg["gamma"] ** bisect_right(sorted(cfg["milestones"]), t),
+        settles=lambda cfg: 0 if cfg["gamma"] == 1 or not cfg["milestones"] else max(cfg["milestones"]),
+    ),
+    "ConstantLR": _TorchAdapter(
+        describe=lambda s: {"factor": float(s.factor), "total_iters": int(s.total_iters)},
+        build=_constant_lr,
+        chainable=True,
+        factor=lambda cfg, t: cfg["factor"] if t < cfg["total_iters"] or cfg["total_iters"] == 0 else 1.0,
+        settles=_total_iters,
+    ),
+    "LinearLR": _TorchAdapter(
+        describe=lambda s: {
             "start_factor": float(s.start_factor),
             "end_factor": float(s.end_factor),
             "total_iters": int(s.total_iters),
-        }
-    if name == "ExponentialLR":
-        return {"gamma": float(s.gamma)}
-    if name == "PolynomialLR":
-        return {"total_iters": int(s.total_iters), "power": float(s.power)}
-    if name == "CosineAnnealingLR":
-        return {"T_max": int(s.T_max), "eta_min": float(s.eta_min)}
-    if name == "CosineAnnealingWarmRestarts":
-        return {"T_0": int(s.T_0), "T_mult": int(s.T_mult), "eta_min": float(s.eta_min)}
-    if name == "CyclicLR":
-        return _cyclic_config(s)
-    assert name == "OneCycleLR"
-    return _one_cycle_config(s)
+        },
+        build=lambda p: torch_families.LinearLR(
+            p.start, p.cfg["start_factor"], p.cfg["end_factor"], p.cfg["total_iters"]
+        ),
+        chainable=True,
+        factor=_linear_factor,
+        settles=_total_iters,
+    ),
+    "ExponentialLR": _TorchAdapter(
+        describe=lambda s: {"gamma": float(s.gamma)},
+        build=lambda p: torch_families.ExponentialLR(p.start, p.cfg["gamma"]),
+        chainable=True,
+        factor=lambda cfg, t: cfg["gamma"] ** t,
+        settles=_gamma_one,
+    ),
+    "PolynomialLR": _TorchAdapter(
+        describe=lambda s: {"total_iters": int(s.total_iters), "power": float(s.power)},
+        build=lambda p: torch_families.PolynomialLR(p.start, p.cfg["total_iters"], p.cfg["power"]),
+        chainable=True,
+        factor=_polynomial_factor,
+        settles=_total_iters,
+    ),
+    # Chainable up to T_max only (the step after each minimum adds from its own base_lr): _chained
+    # handles it by name, so it has no factor.
+    "CosineAnnealingLR": _TorchAdapter(
+        describe=lambda s: {"T_max": int(s.T_max), "eta_min": float(s.eta_min)},
+        build=lambda p: _cosine_from(p.start, p.base, p.cfg["T_max"], p.cfg["eta_min"]),
+        chainable=True,
+    ),
+    "CosineAnnealingWarmRestarts": _TorchAdapter(
+        describe=lambda s: {"T_0": int(s.T_0), "T_mult": int(s.T_mult), "eta_min": float(s.eta_min)},
+        build=lambda p: torch_families.CosineAnnealingWarmRestarts(
+            p.base, p.cfg["T_0"], p.cfg["T_mult"], p.cfg["eta_min"]
+        ),
+    ),
+    "CyclicLR": _TorchAdapter(
+        describe=_cyclic_config,
+        build=lambda p: torch_families.CyclicLR(
+            p.per_group("base_lr"),
+            p.per_group("max_lr"),
+            p.cfg["step_size_up"],
+            p.cfg["step_size_down"],
+            p.cfg["mode"],
+            p.cfg["gamma"],
+        ),
+    ),
+    "OneCycleLR": _TorchAdapter(
+        describe=_one_cycle_config,
+        build=lambda p: torch_families.OneCycleLR(
+            p.per_group("max_lr"),
+            p.cfg["total_steps"],
+            p.cfg["pct_start"],
+            p.cfg["anneal_strategy"],
+            p.per_group("div_factor"),
+            p.per_group("final_div_factor"),
+            p.cfg["three_phase"],
+        ),
+    ),
+}
+_CHAINABLE = tuple(name for name, adapter in _TORCH.items() if adapter.chainable)
+TORCH_SUPPORTED = (*_TORCH, *_COMBINED)
+
+
+def _unsupported(name: str) -> UnsupportedScheduleError:
+    if name in _UNSUPPORTED_TORCH:
+        return UnsupportedScheduleError(f"from_torch: {name} is not supported: {_UNSUPPORTED_TORCH[name]}")
+    return UnsupportedScheduleError(
+        f"from_torch: {name} is not supported; supported: {', '.join(TORCH_SUPPORTED)}"
+    )
+
+
+# ------------------------------------------------------------------------------------------------------
+# PyTorch: description (reads a live scheduler; plain, JSON-able data)
+# ------------------------------------------------------------------------------------------------------
+def _torch_class(scheduler: Any) -> str:
+    """The torch scheduler class ``scheduler`` is (or subclasses without changing how it steps)."""
+    mro = type(scheduler).__mro__
+    for klass in mro:
+        if klass.__module__ != _TORCH_MODULE or klass.__name__ in ("LRScheduler", "_LRScheduler"):
+            continue
+        name = klass.__name__
+        if name not in TORCH_SUPPORTED:
+            raise _unsupported(name)
+        if klass is not type(scheduler):
+            changed = [
+                m
+                for m in _STEPPING_METHODS
+                if getattr(type(scheduler), m, None) is not getattr(klass, m, None)
+            ]
+            if changed:
+                raise UnsupportedScheduleError(
+                    f"from_torch: {type(scheduler).__qualname__} subclasses torch {name} and overrides "
+                    f"{', '.join(changed)}; lrjit cannot read a Python method"
+                )
+        return name
+    if any(k.__name__ in ("LRScheduler", "_LRScheduler") for k in mro):
+        raise UnsupportedScheduleError(
+            f"from_torch: {type(scheduler).__qualname__} is a custom LRScheduler (its get_lr is Python "
+            f"code); supported: {', '.join(TORCH_SUPPORTED)}"
+        )
+    raise TypeError(
+        f"from_torch: expected a torch.optim.lr_scheduler scheduler or a describe_torch() dict, got "
+        f"{type(scheduler).__qualname__}"
+    )
 
 
 def describe_torch(scheduler: Any) -> dict[str, Any]:
@@ -265,7 +440,7 @@ def describe_torch(scheduler: Any) -> dict[str, Any]:
         return out
     return {
         "class_name": name,
-        "config": _leaf_config(name, scheduler),
+        "config": _TORCH[name].describe(scheduler),
         "base_lrs": [float(plain_value(b)) for b in scheduler.base_lrs],
         "initial_lrs": initial,
         "last_epoch": math.floor(scheduler.last_epoch),
@@ -275,71 +450,15 @@ def describe_torch(scheduler: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------------
 # PyTorch: building the closed form from a description
 # ------------------------------------------------------------------------------------------------------
-def _per_group(value: Any, g: int) -> Any:
-    return value[g] if isinstance(value, list | tuple) else value
-
-
-def _cosine_from(start: float, base: float, t_max: int, eta_min: float) -> Schedule:
-    """torch's recursive CosineAnnealingLR started from the rate ``start``: it anneals from ``start`` to
-    ``eta_min`` at ``T_max`` (the ratio recursion scales ``lr - eta_min``), and the step after each
-    minimum adds ``(base_lr - eta_min) * (1 - cos(pi / T_max)) / 2`` from its own ``base_lr``: from
-    ``T_max + 1`` on, the closed form with ``base_lr``."""
-    own = torch_families.CosineAnnealingLR(base, t_max, eta_min)
-    if start == base:
-        return own
-    first = torch_families.CosineAnnealingLR(start, t_max, eta_min)
-    return sequence([first, Offset(own, t_max + 1)], [t_max + 1])
-
-
 def _leaf(desc: Mapping[str, Any], g: int, start: float, at_construction: bool) -> Schedule:
-    """One scheduler of group ``g``. ``start``: the rate a recursive scheduler starts from (its base);
+    """One scheduler of group ``g``. ``start``: the rate a chainable scheduler starts from (its base);
     ``at_construction``: the scheduler's step 0 is its construction (initial step), not a SequentialLR
     milestone (``_update_lr(0)``, the closed form at 0)."""
     name, cfg = desc["class_name"], desc["config"]
-    T = torch_families
-    if name == "StepLR":
-        return T.StepLR(start, cfg["step_size"], cfg["gamma"])
-    if name == "MultiStepLR":
-        return T.MultiStepLR(start, cfg["milestones"], cfg["gamma"])
-    if name == "ConstantLR":
-        if cfg["total_iters"] == 0 and not at_construction:
-            # At a milestone the closed form at 0 is base * (factor + (0 >= 0) * (1 - factor)): restored.
-            return Constant(start)
-        return T.ConstantLR(start, cfg["factor"], cfg["total_iters"])
-    if name == "LinearLR":
-        return T.LinearLR(start, cfg["start_factor"], cfg["end_factor"], cfg["total_iters"])
-    if name == "ExponentialLR":
-        return T.ExponentialLR(start, cfg["gamma"])
-    if name == "PolynomialLR":
-        return T.PolynomialLR(start, cfg["total_iters"], cfg["power"])
-    if name == "CosineAnnealingLR":
-        return _cosine_from(start, desc["base_lrs"][g], cfg["T_max"], cfg["eta_min"])
-    if name == "CosineAnnealingWarmRestarts":
-        return T.CosineAnnealingWarmRestarts(desc["base_lrs"][g], cfg["T_0"], cfg["T_mult"], cfg["eta_min"])
-    if name == "CyclicLR":
-        return T.CyclicLR(
-            _per_group(cfg["base_lr"], g),
-            _per_group(cfg["max_lr"], g),
-            cfg["step_size_up"],
-            cfg["step_size_down"],
-            cfg["mode"],
-            cfg["gamma"],
-        )
-    if name == "OneCycleLR":
-        return T.OneCycleLR(
-            _per_group(cfg["max_lr"], g),
-            cfg["total_steps"],
-            cfg["pct_start"],
-            cfg["anneal_strategy"],
-            _per_group(cfg["div_factor"], g),
-            _per_group(cfg["final_div_factor"], g),
-            cfg["three_phase"],
-        )
-    if name in _UNSUPPORTED_TORCH:
-        raise UnsupportedScheduleError(f"from_torch: {name} is not supported: {_UNSUPPORTED_TORCH[name]}")
-    raise UnsupportedScheduleError(
-        f"from_torch: {name} is not supported; supported: {', '.join(TORCH_SUPPORTED)}"
-    )
+    adapter = _TORCH.get(name)
+    if adapter is None:
+        raise _unsupported(name)
+    return adapter.build(_Piece(cfg, desc, g, start, at_construction))
 
 
 def _no_nesting(owner: str, subs: list[Mapping[str, Any]]) -> None:
@@ -371,35 +490,17 @@ def _base(desc: Mapping[str, Any], g: int) -> float:
 
 
 def _factor(desc: Mapping[str, Any], t: int) -> float:
-    """A chainable scheduler's factor at step ``t`` (its rate over its base, float64), as torch's closed
-    form (with a ConstantLR of ``total_iters == 0`` never restored, as stepped)."""
-    name, cfg = desc["class_name"], desc["config"]
-    if name == "StepLR":
-        return cfg["gamma"] ** (t // cfg["step_size"])
-    if name == "MultiStepLR":
-        return cfg["gamma"] ** bisect_right(sorted(cfg["milestones"]), t)
-    if name == "ConstantLR":
-        return cfg["factor"] if t < cfg["total_iters"] or cfg["total_iters"] == 0 else 1.0
-    if name == "LinearLR":
-        total = cfg["total_iters"]
-        if total == 0:
-            return cfg["start_factor"]
-        return cfg["start_factor"] + (cfg["end_factor"] - cfg["start_factor"]) * min(total, t) / total
-    if name == "ExponentialLR":
-        return cfg["gamma"] ** t
-    assert name == "PolynomialLR", name
-    total = cfg["total_iters"]
-    return 1.0 if total == 0 else (1.0 - min(total, t) / total) ** cfg["power"]
+    """A chainable scheduler's factor at step ``t`` (see :class:`_TorchAdapter`)."""
+    factor = _TORCH[desc["class_name"]].factor
+    assert factor is not None, desc["class_name"]
+    return factor(desc["config"], t)
 
 
 def _constant_from(desc: Mapping[str, Any]) -> int | None:
     """The step from which a chainable scheduler's factor no longer changes (None: never)."""
-    name, cfg = desc["class_name"], desc["config"]
-    if name in ("StepLR", "ExponentialLR"):
-        return 0 if cfg["gamma"] == 1 else None
-    if name == "MultiStepLR":
-        return 0 if cfg["gamma"] == 1 or not cfg["milestones"] else max(cfg["milestones"])
-    return int(cfg["total_iters"])
+    settles = _TORCH[desc["class_name"]].settles
+    assert settles is not None, desc["class_name"]
+    return settles(desc["config"])
 
 
 _MAX_CHAIN_SEGMENTS = 16
@@ -420,11 +521,12 @@ def _chained(desc: Mapping[str, Any], g: int) -> Schedule:
         return _leaf(subs[0], g, lr0, True)
     names = [s["class_name"] for s in subs]
     for i, name in enumerate(names):
-        if name not in _RECURSIVE:
+        adapter = _TORCH.get(name) if isinstance(name, str) else None
+        if adapter is None or not adapter.chainable:
             raise UnsupportedScheduleError(
                 f"from_torch: ChainedScheduler with {name} (scheduler {i}) is not supported: {name} is not "
                 "chainable (it sets the rate from its own base at every step, discarding the factors of the "
-                f"other schedulers); chainable: {', '.join(_RECURSIVE)}"
+                f"other schedulers); chainable: {', '.join(_CHAINABLE)}"
             )
     cosines = [i for i, n in enumerate(names) if n == "CosineAnnealingLR"]
     if not cosines:  # lr0 * prod f_i(step)
@@ -491,7 +593,8 @@ def _build(desc: Mapping[str, Any], g: int) -> Schedule:
         return _sequential(desc, g)
     if name == "ChainedScheduler":
         return _chained(desc, g)
-    if name in _RECURSIVE:
+    adapter = _TORCH.get(name) if isinstance(name, str) else None
+    if adapter is not None and adapter.chainable:
         return _leaf(desc, g, float(desc["base_lrs"][g]), True)
     return _leaf(desc, g, 0.0, True)
 
@@ -586,7 +689,19 @@ def from_torch(scheduler: Any, *, param_group: int | None = None, check: bool = 
 
 
 def _is_torch(obj: Any) -> bool:
-    return type(obj).__module__.split(".")[0] == "torch"
+    """A live torch scheduler (a class of ``torch.optim.lr_scheduler`` among its bases: supported or not,
+    :func:`from_torch` says why not), or a :func:`describe_torch` dict: a torch class name (a supported
+    one, or one :func:`from_torch` explains it does not support) with the per-group rates
+    (``initial_lrs`` / ``base_lrs``), which neither a Keras ``serialize()`` dict nor an lrjit config
+    (``family``) has."""
+    if isinstance(obj, Mapping):
+        name = obj.get("class_name")
+        return (
+            (name in TORCH_SUPPORTED or (isinstance(name, str) and name in _UNSUPPORTED_TORCH))
+            and ("initial_lrs" in obj or "base_lrs" in obj)
+            and "family" not in obj
+        )
+    return any(klass.__module__ == _TORCH_MODULE for klass in type(obj).__mro__)
 
 
 register_importer(Importer("torch", _is_torch, from_torch))
