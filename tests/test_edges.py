@@ -301,3 +301,40 @@ def test_checked_call_reports_the_step_where_restarts_with_shrinking_cycles_give
     batch = lrjit.stack([lrjit.CosineDecayRestarts(0.1, 10, t_mul=2.0), sched])
     assert "at step 20" in jax.jit(lrjit.checked_call)(batch, jnp.arange(30))[0].get()
     assert lrjit.checked_call(lrjit.CosineDecayRestarts(0.1, 10, t_mul=0.5), jnp.arange(20))[0].get() is None
+
+
+# ---------------------------------------------------------------------------------------------- import
+def test_from_torch_description_takes_torchs_defaults() -> None:
+    from lrjit.interop import from_torch
+
+    one_cycle = {
+        "class_name": "OneCycleLR",
+        "config": {"max_lr": 0.1, "total_steps": 100},
+        "initial_lrs": [0.004],
+    }
+    assert from_torch(one_cycle) == lrjit.OneCycleLR(0.1, 100)  # pct_start 0.3, cos, div 25, final 1e4
+    cosine = {"class_name": "CosineAnnealingLR", "config": {"T_max": 10}, "base_lrs": [0.1]}
+    assert from_torch(cosine) == lrjit.CosineAnnealingLR(0.1, 10)  # eta_min 0
+    with pytest.raises(ValueError, match="lacks 'T_max', which torch's CosineAnnealingLR needs"):
+        from_torch({"class_name": "CosineAnnealingLR", "base_lrs": [0.1]})
+    assert lrjit.compile(one_cycle).schedule == lrjit.OneCycleLR(0.1, 100)
+
+
+def test_from_torch_reads_a_state_dict_with_its_class() -> None:
+    torch = pytest.importorskip("torch")
+    from lrjit.interop import from_torch
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    step = torch.optim.lr_scheduler.StepLR(opt, 3, 0.5)
+    with pytest.raises(ValueError, match=r"no 'class_name'.*for a state_dict\(\) pass class_name"):
+        from_torch(step.state_dict())
+    assert from_torch(step.state_dict(), class_name="StepLR") == lrjit.StepLR(0.1, 3, 0.5)
+    milestones = torch.optim.lr_scheduler.MultiStepLR(opt, [7, 3], 0.5)
+    assert from_torch(milestones.state_dict(), class_name="MultiStepLR") == lrjit.MultiStepLR(
+        0.1, [3, 7], 0.5
+    )
+
+
+def test_compile_reads_a_torch_description_by_its_content() -> None:
+    described = {"class_name": "StepLR", "config": {"step_size": 3, "gamma": 0.5}, "base_lrs": [0.1]}
+    assert lrjit.compile(described).schedule == lrjit.StepLR(0.1, 3, 0.5)  # not "unknown Keras schedule"

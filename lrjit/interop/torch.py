@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import warnings
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
@@ -139,6 +140,8 @@ class _TorchAdapter:
       describe: ``describe(scheduler) -> config``: the constructor's keyword arguments read from a live
         scheduler (its attributes, its optimizer's param groups), as plain values.
       build: ``build(piece) -> Schedule``: the closed form of one param group from the description.
+      defaults: torch's constructor defaults (torch 2.13) of the config keys that have one: a description
+        written by hand may leave them out, as a torch user would.
       chainable: the scheduler updates the rate it finds (``lr *= ratio``): chainable, and started from
         the current rate. Otherwise it sets the rate from its own base values at every step.
       factor: (chainable, for a ChainedScheduler with a cosine) ``factor(config, t)``: the factor at step
@@ -150,6 +153,7 @@ class _TorchAdapter:
 
     describe: Callable[[Any], dict[str, Any]]
     build: Callable[[_Piece], Schedule]
+    defaults: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     chainable: bool = False
     factor: Callable[[Mapping[str, Any], int], float] | None = None
     settles: Callable[[Mapping[str, Any]], int | None] | None = None
@@ -284,6 +288,7 @@ def _gamma_one(cfg: Mapping[str, Any]) -> int | None:
 # ------------------------------------------------------------------------------------------------------
 _TORCH: dict[str, _TorchAdapter] = {
     "StepLR": _TorchAdapter(
+        defaults={"gamma": 0.1},
         describe=lambda s: {"step_size": int(s.step_size), "gamma": float(s.gamma)},
         build=lambda p: torch_families.StepLR(p.start, p.cfg["step_size"], p.cfg["gamma"]),
         chainable=True,
@@ -291,6 +296,7 @@ _TORCH: dict[str, _TorchAdapter] = {
         settles=_gamma_one,
     ),
     "MultiStepLR": _TorchAdapter(
+        defaults={"gamma": 0.1},
         describe=lambda s: {
             "milestones": sorted(int(m) for m in s.milestones.elements()),
             "gamma": float(s.gamma),
@@ -301,6 +307,7 @@ _TORCH: dict[str, _TorchAdapter] = {
         settles=lambda cfg: 0 if cfg["gamma"] == 1 or not cfg["milestones"] else max(cfg["milestones"]),
     ),
     "ConstantLR": _TorchAdapter(
+        defaults={"factor": 1.0 / 3, "total_iters": 5},
         describe=lambda s: {"factor": float(s.factor), "total_iters": int(s.total_iters)},
         build=_constant_lr,
         chainable=True,
@@ -308,6 +315,7 @@ _TORCH: dict[str, _TorchAdapter] = {
         settles=_total_iters,
     ),
     "LinearLR": _TorchAdapter(
+        defaults={"start_factor": 1.0 / 3, "end_factor": 1.0, "total_iters": 5},
         describe=lambda s: {
             "start_factor": float(s.start_factor),
             "end_factor": float(s.end_factor),
@@ -328,6 +336,7 @@ _TORCH: dict[str, _TorchAdapter] = {
         settles=_gamma_one,
     ),
     "PolynomialLR": _TorchAdapter(
+        defaults={"total_iters": 5, "power": 1.0},
         describe=lambda s: {"total_iters": int(s.total_iters), "power": float(s.power)},
         build=lambda p: torch_families.PolynomialLR(p.start, p.cfg["total_iters"], p.cfg["power"]),
         chainable=True,
@@ -337,17 +346,26 @@ _TORCH: dict[str, _TorchAdapter] = {
     # Chainable up to T_max only (the step after each minimum adds from its own base_lr): _chained
     # handles it by name, so it has no factor.
     "CosineAnnealingLR": _TorchAdapter(
+        defaults={"eta_min": 0.0},
         describe=lambda s: {"T_max": int(s.T_max), "eta_min": float(s.eta_min)},
         build=lambda p: _cosine_from(p.start, p.base, p.cfg["T_max"], p.cfg["eta_min"]),
         chainable=True,
     ),
     "CosineAnnealingWarmRestarts": _TorchAdapter(
+        defaults={"T_mult": 1, "eta_min": 0.0},
         describe=lambda s: {"T_0": int(s.T_0), "T_mult": int(s.T_mult), "eta_min": float(s.eta_min)},
         build=lambda p: torch_families.CosineAnnealingWarmRestarts(
             p.base, p.cfg["T_0"], p.cfg["T_mult"], p.cfg["eta_min"]
         ),
     ),
     "CyclicLR": _TorchAdapter(
+        defaults={
+            "step_size_up": 2000,
+            "step_size_down": None,
+            "mode": "triangular",
+            "gamma": 1.0,
+            "cycle_momentum": True,
+        },
         describe=_cyclic_config,
         build=lambda p: torch_families.CyclicLR(
             p.per_group("base_lr"),
@@ -359,6 +377,14 @@ _TORCH: dict[str, _TorchAdapter] = {
         ),
     ),
     "OneCycleLR": _TorchAdapter(
+        defaults={
+            "pct_start": 0.3,
+            "anneal_strategy": "cos",
+            "div_factor": 25.0,
+            "final_div_factor": 1e4,
+            "three_phase": False,
+            "cycle_momentum": True,
+        },
         describe=_one_cycle_config,
         build=lambda p: torch_families.OneCycleLR(
             p.per_group("max_lr"),
@@ -653,7 +679,9 @@ def _check_position(scheduler: Any, desc: Mapping[str, Any], param_group: int | 
         )
 
 
-def from_torch(scheduler: Any, *, param_group: int | None = None, check: bool = True) -> Schedule:
+def from_torch(
+    scheduler: Any, *, param_group: int | None = None, check: bool = True, class_name: str | None = None
+) -> Schedule:
     """The lrjit schedule equal to a torch ``lr_scheduler`` stepped from construction.
 
     ``sched(k)`` is the rate torch's optimizer holds after ``k`` calls of ``scheduler.step()`` from the
@@ -662,8 +690,12 @@ def from_torch(scheduler: Any, *, param_group: int | None = None, check: bool = 
     supported classes, SequentialLR / ChainedScheduler and param groups.
 
     Args:
-      scheduler: a live ``torch.optim.lr_scheduler`` object, or its :func:`describe_torch` dict (needs no
-        torch).
+      scheduler: a live ``torch.optim.lr_scheduler`` object; or its :func:`describe_torch` dict (needs no
+        torch; config keys left out take torch's defaults, as in the constructor); or, with
+        ``class_name``, its ``state_dict()`` (taken as a scheduler built fresh on an optimizer whose
+        ``initial_lr`` are its ``base_lrs``; classes that read the optimizer's param groups, OneCycleLR,
+        need the live scheduler or its description).
+      class_name: the scheduler class of a ``state_dict()`` (e.g. ``"StepLR"``).
       param_group: convert this param group only; None: all of them (one schedule when they agree, a
         batched schedule with one config per group otherwise).
       check: compare the schedule at the scheduler's current step with the optimizer's current lr and
@@ -680,12 +712,75 @@ def from_torch(scheduler: Any, *, param_group: int | None = None, check: bool = 
       ValueError: for param groups whose schedules do not stack, or values lrjit's families reject.
     """
     if isinstance(scheduler, Mapping):
-        return _from_description(scheduler, param_group)
+        desc = _complete(scheduler if class_name is None else _from_state_dict(class_name, scheduler))
+        try:
+            return _from_description(desc, param_group)
+        except KeyError as e:
+            raise ValueError(
+                f"from_torch: the {desc['class_name']} description lacks {e.args[0]!r}, which torch's "
+                f"{desc['class_name']} needs (it has no default)"
+            ) from None
     desc = describe_torch(scheduler)
     sched = _from_description(desc, param_group)
     if check:
         _check_position(scheduler, desc, param_group)
     return sched
+
+
+def _complete(desc: Mapping[str, Any]) -> dict[str, Any]:
+    """A description with torch's constructor defaults filled in (recursively for combinations), and the
+    rates a hand-written one may give once (``base_lrs`` / ``initial_lrs``: equal for a fresh scheduler)."""
+    if "class_name" not in desc:
+        raise ValueError(
+            "from_torch: the dict has no 'class_name' (a describe_torch() dict names the scheduler class; "
+            f"for a state_dict() pass class_name=...); keys: {', '.join(map(str, desc))}"
+        )
+    name = desc["class_name"]
+    if name not in TORCH_SUPPORTED:
+        raise _unsupported(str(name))
+    out = dict(desc)
+    if name in _COMBINED:
+        if "schedulers" not in out:
+            raise ValueError(f"from_torch: the {name} description lacks 'schedulers'")
+        out["schedulers"] = [_complete(sub) for sub in out["schedulers"]]
+        if "initial_lrs" not in out and out["schedulers"]:
+            out["initial_lrs"] = out["schedulers"][0].get("initial_lrs")
+    else:
+        out["config"] = {**_TORCH[name].defaults, **dict(out.get("config") or {})}
+        if "base_lrs" not in out and "initial_lrs" in out:
+            out["base_lrs"] = out["initial_lrs"]
+        if "initial_lrs" not in out and "base_lrs" in out:
+            out["initial_lrs"] = out["base_lrs"]
+    out.setdefault("last_epoch", 0)
+    if out.get("initial_lrs") is None:
+        raise ValueError(f"from_torch: the {name} description lacks the rates: 'base_lrs' or 'initial_lrs'")
+    return out
+
+
+def _from_state_dict(name: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The description of a scheduler given as its ``state_dict()`` and class name."""
+    if name not in _TORCH:
+        if name in _COMBINED:
+            raise ValueError(
+                f"from_torch: a {name} state_dict() holds its schedulers only as states; pass the live "
+                "scheduler or describe_torch() of it"
+            )
+        raise _unsupported(name)
+    try:
+        config = _TORCH[name].describe(types.SimpleNamespace(**state))
+    except AttributeError as e:
+        raise ValueError(
+            f"from_torch: a {name} state_dict() lacks what lrjit reads ({e}); pass the live scheduler or "
+            "describe_torch() of it"
+        ) from None
+    rates = [float(plain_value(b)) for b in state["base_lrs"]] if "base_lrs" in state else None
+    return {
+        "class_name": name,
+        "config": config,
+        "base_lrs": rates,
+        "initial_lrs": rates,
+        "last_epoch": math.floor(state.get("last_epoch", 0)),
+    }
 
 
 def _is_torch(obj: Any) -> bool:
