@@ -436,6 +436,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         nargs="+",
         help="piece counts, the first one the ratios' base (default 1 10 100 1000)",
     )
+    parser.add_argument(
+        "--boundaries-only",
+        action="store_true",
+        help="only the many-boundaries table (memory and time for 10**3 to 10**6 boundaries)",
+    )
     args = parser.parse_args(argv)
     args.repeats = args.repeats or (3 if args.quick else 7)
     args.compile_repeats = args.compile_repeats or (3 if args.quick else 5)
@@ -459,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t_start = time.perf_counter()
     results = []
-    for workload in WORKLOADS:
+    for workload in () if args.boundaries_only else WORKLOADS:
         t0 = time.perf_counter()
         results.append(run_workload(workload, pieces, args))
         print(f"  measured {workload} in {time.perf_counter() - t0:.1f} s", flush=True)
