@@ -10,7 +10,8 @@ function of an integer step array, so ``jit``, ``vmap`` over configs and ``grad`
     matrix = lrjit.curves(batch, 10_000)               # [3, 10_000], one jitted kernel
 """
 
-from typing import TYPE_CHECKING, Any
+import types
+from typing import TYPE_CHECKING
 
 from lrjit.compose import *  # noqa: F403
 from lrjit.compose import __all__ as _compose_names
@@ -29,8 +30,17 @@ from lrjit.core import (
     stack,
     unstack,
 )
-from lrjit.families import *  # noqa: F403
 from lrjit.families import __all__ as _family_names
+
+# Star imports from each library module (whose ``__all__`` is a literal list), so that type checkers see
+# every family's constructor as ``lrjit.<Family>``.
+from lrjit.families.keras import *  # noqa: F403
+from lrjit.families.mxnet import *  # noqa: F403
+from lrjit.families.t5x import *  # noqa: F403
+from lrjit.families.tf_compat import *  # noqa: F403
+from lrjit.families.timm import *  # noqa: F403
+from lrjit.families.torch import *  # noqa: F403
+from lrjit.families.transformers import *  # noqa: F403
 from lrjit.frontend import (
     CompiledSchedule,
     ConfigError,
@@ -76,7 +86,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> types.ModuleType:
     # ``lrjit.train`` (optax-based training helpers) loads on first use, so ``import lrjit`` stays light.
     if name == "train":
         import importlib

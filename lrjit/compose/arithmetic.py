@@ -16,14 +16,28 @@ __all__ = ["Clip", "Maximum", "Minimum", "clip", "maximum", "minimum"]
 
 
 class Minimum(Binary):
-    """``min(left(step), right(step))``: e.g. a cap, ``lrjit.minimum(sched, 1e-3)``."""
+    """``min(left(step), right(step))``: e.g. a cap, ``lrjit.minimum(sched, 1e-3)``.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Minimum(lrjit.ExponentialLR(base_lr=1.0, gamma=0.5), 0.3)
+      >>> print(sched(np.array([0, 1, 2, 3])))
+      [0.3   0.3   0.25  0.125]
+    """
 
     reference = "lrjit composition"
     _op = staticmethod(jnp.minimum)
 
 
 class Maximum(Binary):
-    """``max(left(step), right(step))``: e.g. a floor, ``lrjit.maximum(sched, 1e-5)``."""
+    """``max(left(step), right(step))``: e.g. a floor, ``lrjit.maximum(sched, 1e-5)``.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Maximum(lrjit.ExponentialLR(base_lr=1.0, gamma=0.5), 0.2)
+      >>> print(sched(np.array([0, 1, 2, 3])))
+      [1.   0.5  0.25 0.2 ]
+    """
 
     reference = "lrjit composition"
     _op = staticmethod(jnp.maximum)
@@ -36,6 +50,12 @@ class Clip(Composite):
       schedule: the schedule to clip.
       lower: the floor (finite float) or None.
       upper: the cap (finite float, >= lower) or None.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Clip(lrjit.ExponentialLR(base_lr=1.0, gamma=0.5), lower=0.2, upper=0.6)
+      >>> print(sched(np.array([0, 1, 2, 3])))
+      [0.6  0.5  0.25 0.2 ]
     """
 
     reference = "lrjit composition (jnp.clip)"
@@ -65,15 +85,36 @@ class Clip(Composite):
 
 
 def minimum(left: Schedule | float, right: Schedule | float) -> Minimum:
-    """The elementwise minimum of two schedules (or a schedule and a number): a cap."""
+    """The elementwise minimum of two schedules (or a schedule and a number): a cap.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.minimum(lrjit.LinearLR(base_lr=1.0, start_factor=0.25, total_iters=3), 0.5)
+      >>> print(sched(np.array([0, 1, 2, 3])))
+      [0.25 0.5  0.5  0.5 ]
+    """
     return Minimum(left, right)
 
 
 def maximum(left: Schedule | float, right: Schedule | float) -> Maximum:
-    """The elementwise maximum of two schedules (or a schedule and a number): a floor."""
+    """The elementwise maximum of two schedules (or a schedule and a number): a floor.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.maximum(lrjit.ExponentialLR(base_lr=1.0, gamma=0.1), 1e-3)
+      >>> print(sched(np.array([0, 1, 2, 3, 4])))
+      [1.    0.1   0.01  0.001 0.001]
+    """
     return Maximum(left, right)
 
 
 def clip(schedule: Schedule, lower: float | None = None, upper: float | None = None) -> Clip:
-    """``schedule`` clipped to ``[lower, upper]``; see :class:`Clip`."""
+    """``schedule`` clipped to ``[lower, upper]``; see :class:`Clip`.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.clip(lrjit.ExponentialLR(base_lr=1.0, gamma=0.5), lower=0.2)
+      >>> print(sched(np.array([0, 1, 2, 3])))
+      [1.   0.5  0.25 0.2 ]
+    """
     return Clip(schedule, lower, upper)

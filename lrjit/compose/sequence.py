@@ -13,6 +13,7 @@ from jax import lax
 from lrjit.core import (
     Check,
     Composite,
+    FieldError,
     IntVector,
     Schedule,
     batch_dims,
@@ -46,9 +47,10 @@ class _Joined(Composite, abstract=True):
         super().__post_init__()
         pieces, got = self._piece_count(), np.shape(self.boundaries)[-1]
         if got != pieces - 1:
-            raise ValueError(
-                f"{type(self).__name__}: `boundaries` must have one entry fewer than the pieces "
-                f"({pieces - 1}), got {got}"
+            raise FieldError(
+                type(self).__name__,
+                "boundaries",
+                f"`boundaries` must have one entry fewer than the pieces ({pieces - 1}), got {got}",
             )
 
     def _piece_count(self) -> int:
@@ -75,6 +77,13 @@ class Sequence(_Joined):
       schedules: the pieces, any families (at least one).
       boundaries: integer steps where each next piece starts (one fewer than the pieces, each >= 0,
         non-decreasing).
+
+    Example:
+      >>> import lrjit
+      >>> ramp = lrjit.LinearLR(base_lr=1.0, start_factor=0.5, total_iters=2)
+      >>> sched = lrjit.Sequence([ramp, lrjit.ExponentialLR(base_lr=1.0, gamma=0.5)], boundaries=[3])
+      >>> print(sched(np.arange(6)))  # the second piece counts from 0 at step 3
+      [0.5  0.75 1.   1.   0.5  0.25]
     """
 
     reference = "optax.join_schedules / torch.optim.lr_scheduler.SequentialLR (closed form)"
@@ -111,6 +120,12 @@ class StackedSequence(_Joined):
       pieces: the stacked pieces (at least one).
       boundaries: integer steps where each next piece starts (one fewer than the pieces, each >= 0,
         non-decreasing).
+
+    Example:
+      >>> import lrjit
+      >>> pieces = lrjit.stack([lrjit.StepLR(base_lr=lr, step_size=2, gamma=0.5) for lr in (1.0, 0.1)])
+      >>> print(lrjit.StackedSequence(pieces, boundaries=[4])(np.arange(7)))
+      [1.   1.   0.5  0.5  0.1  0.1  0.05]
     """
 
     reference = "optax.join_schedules / torch.optim.lr_scheduler.SequentialLR (closed form)"
@@ -122,7 +137,9 @@ class StackedSequence(_Joined):
         dims = batch_dims(self.pieces)
         counts = {np.shape(x)[d - 1] for x, d in zip(leaves, dims, strict=True) if d >= 1}
         if not counts:
-            raise ValueError(f"{type(self).__name__}: `pieces` must be stacked (lrjit.stack of the pieces)")
+            raise FieldError(
+                type(self).__name__, "pieces", "`pieces` must be stacked (lrjit.stack of the pieces)"
+            )
         return counts.pop()
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
@@ -161,6 +178,14 @@ def sequence(schedules: SequenceType[Schedule], boundaries: Any) -> Sequence | S
 
     Returns:
       The joined schedule.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.sequence([lrjit.StepLR(base_lr=lr, step_size=2) for lr in (1.0, 0.1)], [3])
+      >>> type(sched).__name__
+      'StackedSequence'
+      >>> print(sched(np.arange(5)))
+      [1.  1.  0.1 0.1 0.1]
     """
     schedules = list(schedules)
     uniform = (

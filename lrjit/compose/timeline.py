@@ -41,6 +41,12 @@ class Offset(_StepMap):
       schedule: the schedule.
       steps: how far into ``schedule`` step 0 is (>= 0). ``step + steps`` must fit the step dtype
         (int32 unless x64).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Offset(lrjit.StepLR(base_lr=1.0, step_size=10, gamma=0.5), steps=15)
+      >>> print(sched(np.array([0, 4, 5, 15])))
+      [0.5   0.5   0.25  0.125]
     """
 
     reference = "lrjit composition (torch last_epoch / optax step offset)"
@@ -56,6 +62,12 @@ class Hold(_StepMap):
     Args:
       schedule: the schedule.
       steps: the step whose value is held from then on (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Hold(lrjit.ExponentialLR(base_lr=1.0, gamma=0.5), steps=2)
+      >>> print(sched(np.array([0, 1, 2, 3, 100])))
+      [1.   0.5  0.25 0.25 0.25]
     """
 
     reference = "lrjit composition"
@@ -72,6 +84,12 @@ class Repeat(_StepMap):
     Args:
       schedule: the schedule.
       period: the repeat length (>= 1).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Repeat(lrjit.ExponentialLR(base_lr=1.0, gamma=0.5), period=3)
+      >>> print(sched(np.arange(7)))
+      [1.   0.5  0.25 1.   0.5  0.25 1.  ]
     """
 
     reference = "lrjit composition (SGDR warm restarts with a fixed period)"

@@ -46,6 +46,12 @@ class Warmup(Composite):
       start: the rate at step 0 (>= 0; > 0 for ``exponential``).
       shape: ``'linear'``, ``'constant'``, ``'exponential'``, ``'cosine'`` or ``'1-sqrt'``.
       mode: ``'prefix'`` or ``'overlap'``.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Warmup(lrjit.ExponentialLR(base_lr=1.0, gamma=0.5), steps=4, start=0.0)
+      >>> print(sched(np.array([0, 2, 4, 5, 6])))  # mode='prefix': the schedule starts at step 4
+      [0.   0.5  1.   0.5  0.25]
     """
 
     reference = "Keras CosineDecay warmup / timm warmup_prefix / transformers *_with_warmup (generalized)"
@@ -91,5 +97,12 @@ def warmup(
     shape: str = "linear",
     mode: str = "prefix",
 ) -> Warmup:
-    """``schedule`` with a warmup of ``steps`` steps from ``start``; see :class:`Warmup`."""
+    """``schedule`` with a warmup of ``steps`` steps from ``start``; see :class:`Warmup`.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.warmup(lrjit.ExponentialLR(base_lr=1.0, gamma=0.5), 4, mode='overlap')
+      >>> print(sched(np.array([0, 2, 4, 5])))  # 'overlap': ends at the schedule's value at step 4
+      [0.      0.03125 0.0625  0.03125]
+    """
     return Warmup(schedule, steps, start, shape, mode)

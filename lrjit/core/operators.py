@@ -27,6 +27,11 @@ class Constant(Schedule):
 
     Args:
       value: the rate (any finite float; compositions may scale or shift by negative numbers).
+
+    Example:
+      >>> import lrjit
+      >>> print(lrjit.Constant(value=0.1)(np.array([0, 1000])))
+      [0.1 0.1]
     """
 
     reference = "optax.constant_schedule"
@@ -108,7 +113,16 @@ def _operands_or_not_implemented(cls: type[Binary]) -> Callable[[Any, Any], Any]
 
 
 class Sum(Binary):
-    """``left(step) + right(step)``, e.g. a floor added under a decay: ``sched + 1e-5``."""
+    """``left(step) + right(step)``, e.g. a floor added under a decay: ``sched + 1e-5``.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.ExponentialLR(base_lr=1.0, gamma=0.5) + 0.25
+      >>> type(sched).__name__
+      'Sum'
+      >>> print(sched(np.arange(5)))
+      [1.25   0.75   0.5    0.375  0.3125]
+    """
 
     reference = "lrjit composition"
     symbol = "+"
@@ -116,7 +130,16 @@ class Sum(Binary):
 
 
 class Difference(Binary):
-    """``left(step) - right(step)``."""
+    """``left(step) - right(step)``.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.ExponentialLR(base_lr=1.0, gamma=0.5) - 0.125
+      >>> type(sched).__name__
+      'Difference'
+      >>> print(sched(np.arange(4)))
+      [0.875 0.375 0.125 0.   ]
+    """
 
     reference = "lrjit composition"
     symbol = "-"
@@ -132,7 +155,16 @@ class Difference(Binary):
 
 class Product(Binary):
     """``left(step) * right(step)``: a schedule scaled by a constant (``0.5 * sched``) or modulated by
-    another schedule (a restart curve times a staircase peak decay)."""
+    another schedule (a restart curve times a staircase peak decay).
+
+    Example:
+      >>> import lrjit
+      >>> sched = 0.1 * lrjit.ExponentialLR(base_lr=1.0, gamma=0.5)
+      >>> type(sched).__name__
+      'Product'
+      >>> print(sched(np.arange(5)))
+      [0.1     0.05    0.025   0.0125  0.00625]
+    """
 
     reference = "lrjit composition (torch ChainedScheduler of multiplicative schedulers)"
     symbol = "*"
@@ -140,7 +172,16 @@ class Product(Binary):
 
 
 class Quotient(Binary):
-    """``left(step) / right(step)`` (an IEEE division; a zero denominator gives inf or NaN as floats do)."""
+    """``left(step) / right(step)`` (an IEEE division; a zero denominator gives inf or NaN as floats do).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Constant(1.0) / lrjit.LinearLR(base_lr=1.0, start_factor=0.25, total_iters=3)
+      >>> type(sched).__name__
+      'Quotient'
+      >>> print(sched(np.arange(5)))
+      [4.        2.        1.3333334 1.        1.       ]
+    """
 
     reference = "lrjit composition"
     symbol = "/"

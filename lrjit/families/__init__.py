@@ -10,14 +10,13 @@ from lrjit.families.timm import *  # noqa: F403
 from lrjit.families.torch import *  # noqa: F403
 from lrjit.families.transformers import *  # noqa: F403
 
-__all__ = sorted(
-    {
-        *keras.__all__,
-        *mxnet.__all__,
-        *t5x.__all__,
-        *tf_compat.__all__,
-        *timm.__all__,
-        *torch.__all__,
-        *transformers.__all__,
-    }
+# Concatenated (a form type checkers follow through ``from lrjit.families import *``).
+__all__ = (
+    keras.__all__
+    + mxnet.__all__
+    + t5x.__all__
+    + tf_compat.__all__
+    + timm.__all__
+    + torch.__all__
+    + transformers.__all__
 )

@@ -14,7 +14,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core import Check, Schedule, register_sample_role
+from lrjit.core import (
+    BoolLike,
+    Check,
+    FieldError,
+    FloatLike,
+    FloatVector,
+    IntLike,
+    IntVector,
+    Schedule,
+    register_sample_role,
+)
 from lrjit.core.fields import (
     BOOLEAN,
     DECAY_RATE,
@@ -64,13 +74,20 @@ class ExponentialDecay(Schedule):
       decay_steps: the decay period (>= 1).
       decay_rate: the factor per period (> 0; > 1 grows).
       staircase: decay in whole periods.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.ExponentialDecay(initial_learning_rate=0.1, decay_steps=1000, decay_rate=0.5,
+      ...                                staircase=True)
+      >>> print(sched(np.array([0, 999, 1000, 2500])))
+      [0.1   0.1   0.05  0.025]
     """
 
     reference = "keras.optimizers.schedules.ExponentialDecay"
-    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    decay_rate: Any = leaf(Kind.FLOAT, DECAY_RATE)
-    staircase: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
+    initial_learning_rate: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: IntLike = leaf(Kind.INT, POSITIVE_INT)
+    decay_rate: FloatLike = leaf(Kind.FLOAT, DECAY_RATE)
+    staircase: BoolLike = leaf(Kind.BOOL, BOOLEAN, default=False)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         p = decay_progress(step, self.decay_steps, self.staircase, self.dtype)
@@ -88,13 +105,19 @@ class InverseTimeDecay(Schedule):
       decay_steps: the decay period (>= 1).
       decay_rate: the decay per period (>= 0).
       staircase: decay in whole periods.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.InverseTimeDecay(initial_learning_rate=0.1, decay_steps=100, decay_rate=1.0)
+      >>> print(sched(np.array([0, 100, 300])))
+      [0.1   0.05  0.025]
     """
 
     reference = "keras.optimizers.schedules.InverseTimeDecay"
-    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    decay_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    staircase: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
+    initial_learning_rate: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: IntLike = leaf(Kind.INT, POSITIVE_INT)
+    decay_rate: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    staircase: BoolLike = leaf(Kind.BOOL, BOOLEAN, default=False)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         p = decay_progress(step, self.decay_steps, self.staircase, self.dtype)
@@ -111,21 +134,31 @@ class PiecewiseConstantDecay(Schedule):
     Args:
       boundaries: strictly increasing integer steps (at least one).
       values: the rates, one more than the boundaries (each >= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.PiecewiseConstantDecay(boundaries=[100, 200], values=[0.1, 0.01, 0.001])
+      >>> print(sched(np.array([0, 100, 101, 200, 201])))
+      [0.1   0.1   0.01  0.01  0.001]
     """
 
     reference = "keras.optimizers.schedules.PiecewiseConstantDecay"
-    boundaries: Any = leaf(Kind.INT_VECTOR, NONNEG_INT)
-    values: Any = leaf(Kind.FLOAT_VECTOR, NONNEG)
+    boundaries: IntVector = leaf(Kind.INT_VECTOR, NONNEG_INT)
+    values: FloatVector = leaf(Kind.FLOAT_VECTOR, NONNEG)
 
     def __post_init__(self) -> None:
         nb, nv = np.shape(self.boundaries)[-1:], np.shape(self.values)[-1:]
         if nb and nv and nv[0] != nb[0] + 1:
-            raise ValueError(
-                f"PiecewiseConstantDecay: `values` must have one more entry than `boundaries`, got "
-                f"{nv[0]} values for {nb[0]} boundaries"
+            raise FieldError(
+                "PiecewiseConstantDecay",
+                ("values", "boundaries"),
+                f"`values` must have one more entry than `boundaries`, got "
+                f"{nv[0]} values for {nb[0]} boundaries",
             )
         if nb == (0,):
-            raise ValueError("PiecewiseConstantDecay: `boundaries` must have at least one entry")
+            raise FieldError(
+                "PiecewiseConstantDecay", "boundaries", "`boundaries` must have at least one entry"
+            )
         super().__post_init__()
 
     def _checks(self, xp: Any) -> list[Check]:
@@ -157,14 +190,20 @@ class PolynomialDecay(Schedule):
       end_learning_rate: the final rate (>= 0).
       power: the polynomial's power (>= 0).
       cycle: restart the decay with a stretched period past ``decay_steps``.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.PolynomialDecay(initial_learning_rate=0.1, decay_steps=100, end_learning_rate=0.01)
+      >>> print(sched(np.array([0, 50, 100, 500])))
+      [0.1   0.055 0.01  0.01 ]
     """
 
     reference = "keras.optimizers.schedules.PolynomialDecay"
-    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    end_learning_rate: Any = leaf(Kind.FLOAT, NONNEG, default=0.0001)
-    power: Any = leaf(Kind.FLOAT, POWER, default=1.0)
-    cycle: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
+    initial_learning_rate: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: IntLike = leaf(Kind.INT, POSITIVE_INT)
+    end_learning_rate: FloatLike = leaf(Kind.FLOAT, NONNEG, default=0.0001)
+    power: FloatLike = leaf(Kind.FLOAT, POWER, default=1.0)
+    cycle: BoolLike = leaf(Kind.BOOL, BOOLEAN, default=False)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         d = self.decay_steps
@@ -198,14 +237,20 @@ class CosineDecay(Schedule):
       warmup_target: the peak after warmup (>= 0), or None for no warmup (structural: None and a value do
         not stack together).
       warmup_steps: the warmup length (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CosineDecay(0.0, decay_steps=100, warmup_target=0.1, warmup_steps=10)
+      >>> print(sched(np.array([0, 5, 10, 60, 110, 500])))
+      [0.   0.05 0.1  0.05 0.   0.  ]
     """
 
     reference = "keras.optimizers.schedules.CosineDecay"
-    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    alpha: Any = leaf(Kind.FLOAT, UNIT, default=0.0)
-    warmup_target: Any = leaf(Kind.FLOAT, NONNEG, default=None, optional=True)
-    warmup_steps: Any = leaf(Kind.INT, NONNEG_INT, default=0)
+    initial_learning_rate: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: IntLike = leaf(Kind.INT, POSITIVE_INT)
+    alpha: FloatLike = leaf(Kind.FLOAT, UNIT, default=0.0)
+    warmup_target: FloatLike | None = leaf(Kind.FLOAT, NONNEG, default=None, optional=True)
+    warmup_steps: IntLike = leaf(Kind.INT, NONNEG_INT, default=0)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         d = self.decay_steps
@@ -244,14 +289,20 @@ class CosineDecayRestarts(Schedule):
       t_mul: the cycle-length multiplier (> 0).
       m_mul: the peak multiplier per cycle (>= 0).
       alpha: the floor as a fraction of ``initial_learning_rate``, in [0, 1].
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CosineDecayRestarts(0.1, first_decay_steps=100, t_mul=2.0, m_mul=0.5)
+      >>> print(sched(np.array([0, 50, 100, 200, 300])))
+      [0.1   0.05  0.05  0.025 0.025]
     """
 
     reference = "keras.optimizers.schedules.CosineDecayRestarts"
-    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    first_decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    t_mul: Any = leaf(Kind.FLOAT, T_MUL, default=2.0)
-    m_mul: Any = leaf(Kind.FLOAT, M_MUL, default=1.0)
-    alpha: Any = leaf(Kind.FLOAT, UNIT, default=0.0)
+    initial_learning_rate: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    first_decay_steps: IntLike = leaf(Kind.INT, POSITIVE_INT)
+    t_mul: FloatLike = leaf(Kind.FLOAT, T_MUL, default=2.0)
+    m_mul: FloatLike = leaf(Kind.FLOAT, M_MUL, default=1.0)
+    alpha: FloatLike = leaf(Kind.FLOAT, UNIT, default=0.0)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         index, left = geometric_cycle(step, self.first_decay_steps, self.t_mul, self.dtype)

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core import Check, Schedule
+from lrjit.core import Check, FieldError, FieldGroup, FloatLike, IntLike, IntVector, Schedule
 from lrjit.core.fields import NONNEG, NONNEG_INT, POSITIVE_INT, POWER, Domain, Kind, leaf, static
 from lrjit.core.numerics import cosine_annealing, count_boundaries_below, linear_warmup, ratio, whole_periods
 
@@ -36,6 +36,15 @@ _FACTOR = Domain(
 _SMALL_WARMUP = Domain("an integer >= 0", NONNEG_INT.predicate, lambda rng: int(rng.integers(0, 50)))
 _BEGIN = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.0, 1e-3)))
 _UPDATES = Domain("an integer >= 1", POSITIVE_INT.predicate, lambda rng: int(rng.integers(60, 2000)))
+
+# The fields of MXNet's ``LRScheduler`` base (the rate and its warmup) that its subclasses share; each
+# class lists them in its MXNet argument order.
+MXNET_LR_SCHEDULER = FieldGroup(
+    base_lr=leaf(Kind.FLOAT, NONNEG, default=0.01),
+    warmup_steps=leaf(Kind.INT, _SMALL_WARMUP, default=0),
+    warmup_begin_lr=leaf(Kind.FLOAT, _BEGIN, default=0.0),
+    warmup_mode=static(default="linear", choices=WARMUP_MODES),
+)
 
 
 def _num_update(step: jax.Array) -> jax.Array:
@@ -73,16 +82,22 @@ class FactorScheduler(Schedule):
       stop_factor_lr: the lowest rate reached by decaying (>= 0).
       base_lr: the rate before any decay (>= 0).
       warmup_steps, warmup_begin_lr, warmup_mode: MXNet's warmup (see the module docstring).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.FactorScheduler(step=10, factor=0.5, base_lr=0.1)
+      >>> print(sched(np.array([0, 9, 10, 20])))  # sched(k) is MXNet's scheduler(k + 1)
+      [0.1   0.1   0.05  0.025]
     """
 
     reference = "mxnet.lr_scheduler.FactorScheduler"
-    step: Any = leaf(Kind.INT, POSITIVE_INT)
-    factor: Any = leaf(Kind.FLOAT, _FACTOR, default=1.0)
-    stop_factor_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=1e-8)
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.01)
-    warmup_steps: Any = leaf(Kind.INT, _SMALL_WARMUP, default=0)
-    warmup_begin_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
-    warmup_mode: str = static(default="linear", choices=WARMUP_MODES)
+    step: IntLike = leaf(Kind.INT, POSITIVE_INT)
+    factor: FloatLike = leaf(Kind.FLOAT, _FACTOR, default=1.0)
+    stop_factor_lr: FloatLike = leaf(Kind.FLOAT, _BEGIN, default=1e-8)
+    base_lr: FloatLike = MXNET_LR_SCHEDULER.base_lr
+    warmup_steps: IntLike = MXNET_LR_SCHEDULER.warmup_steps
+    warmup_begin_lr: FloatLike = MXNET_LR_SCHEDULER.warmup_begin_lr
+    warmup_mode: str = MXNET_LR_SCHEDULER.warmup_mode
 
     def _checks(self, xp: Any) -> list[Check]:
         return _warmup_checks(self, xp)
@@ -106,19 +121,25 @@ class MultiFactorScheduler(Schedule):
       factor: the decay factor, in [0, 1].
       base_lr: the initial rate (>= 0).
       warmup_steps, warmup_begin_lr, warmup_mode: MXNet's warmup (see the module docstring).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.MultiFactorScheduler(step=[10, 30], factor=0.1, base_lr=1.0)
+      >>> print(sched(np.array([0, 9, 10, 29, 30])))
+      [1.   1.   0.1  0.1  0.01]
     """
 
     reference = "mxnet.lr_scheduler.MultiFactorScheduler"
-    step: Any = leaf(Kind.INT_VECTOR, POSITIVE_INT)
-    factor: Any = leaf(Kind.FLOAT, _FACTOR, default=1.0)
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.01)
-    warmup_steps: Any = leaf(Kind.INT, _SMALL_WARMUP, default=0)
-    warmup_begin_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
-    warmup_mode: str = static(default="linear", choices=WARMUP_MODES)
+    step: IntVector = leaf(Kind.INT_VECTOR, POSITIVE_INT)
+    factor: FloatLike = leaf(Kind.FLOAT, _FACTOR, default=1.0)
+    base_lr: FloatLike = MXNET_LR_SCHEDULER.base_lr
+    warmup_steps: IntLike = MXNET_LR_SCHEDULER.warmup_steps
+    warmup_begin_lr: FloatLike = MXNET_LR_SCHEDULER.warmup_begin_lr
+    warmup_mode: str = MXNET_LR_SCHEDULER.warmup_mode
 
     def __post_init__(self) -> None:
         if np.shape(self.step)[-1:] == (0,):
-            raise ValueError("MultiFactorScheduler: `step` must have at least one entry")
+            raise FieldError("MultiFactorScheduler", "step", "`step` must have at least one entry")
         super().__post_init__()
 
     def _checks(self, xp: Any) -> list[Check]:
@@ -163,16 +184,22 @@ class PolyScheduler(Schedule):
       pwr: the power (>= 0).
       final_lr: the final rate (>= 0).
       warmup_steps, warmup_begin_lr, warmup_mode: MXNet's warmup (see the module docstring).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.PolyScheduler(max_update=110, base_lr=0.1, pwr=2, warmup_steps=10)
+      >>> print(sched(np.array([0, 4, 9, 59, 109, 500])))
+      [0.01  0.05  0.1   0.025 0.    0.   ]
     """
 
     reference = "mxnet.lr_scheduler.PolyScheduler"
-    max_update: Any = leaf(Kind.INT, _UPDATES)
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.01)
-    pwr: Any = leaf(Kind.FLOAT, POWER, default=2.0)
-    final_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
-    warmup_steps: Any = leaf(Kind.INT, _SMALL_WARMUP, default=0)
-    warmup_begin_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
-    warmup_mode: str = static(default="linear", choices=WARMUP_MODES)
+    max_update: IntLike = leaf(Kind.INT, _UPDATES)
+    base_lr: FloatLike = MXNET_LR_SCHEDULER.base_lr
+    pwr: FloatLike = leaf(Kind.FLOAT, POWER, default=2.0)
+    final_lr: FloatLike = leaf(Kind.FLOAT, _BEGIN, default=0.0)
+    warmup_steps: IntLike = MXNET_LR_SCHEDULER.warmup_steps
+    warmup_begin_lr: FloatLike = MXNET_LR_SCHEDULER.warmup_begin_lr
+    warmup_mode: str = MXNET_LR_SCHEDULER.warmup_mode
 
     def _checks(self, xp: Any) -> list[Check]:
         return _span_checks(self, xp) + _warmup_checks(self, xp)
@@ -196,15 +223,21 @@ class CosineScheduler(Schedule):
       base_lr: the rate after warmup (>= 0).
       final_lr: the final rate (>= 0).
       warmup_steps, warmup_begin_lr, warmup_mode: MXNet's warmup (see the module docstring).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CosineScheduler(max_update=110, base_lr=0.1, final_lr=0.01, warmup_steps=10)
+      >>> print(sched(np.array([0, 4, 9, 59, 109, 500])))
+      [0.01  0.05  0.1   0.055 0.01  0.01 ]
     """
 
     reference = "mxnet.lr_scheduler.CosineScheduler"
-    max_update: Any = leaf(Kind.INT, _UPDATES)
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.01)
-    final_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
-    warmup_steps: Any = leaf(Kind.INT, _SMALL_WARMUP, default=0)
-    warmup_begin_lr: Any = leaf(Kind.FLOAT, _BEGIN, default=0.0)
-    warmup_mode: str = static(default="linear", choices=WARMUP_MODES)
+    max_update: IntLike = leaf(Kind.INT, _UPDATES)
+    base_lr: FloatLike = MXNET_LR_SCHEDULER.base_lr
+    final_lr: FloatLike = leaf(Kind.FLOAT, _BEGIN, default=0.0)
+    warmup_steps: IntLike = MXNET_LR_SCHEDULER.warmup_steps
+    warmup_begin_lr: FloatLike = MXNET_LR_SCHEDULER.warmup_begin_lr
+    warmup_mode: str = MXNET_LR_SCHEDULER.warmup_mode
 
     def _checks(self, xp: Any) -> list[Check]:
         return _span_checks(self, xp) + _warmup_checks(self, xp)
@@ -221,10 +254,16 @@ class SquareRootScheduler(Schedule):
 
     Args:
       lr: the rate at step 0 (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.SquareRootScheduler(lr=0.1)
+      >>> print(sched(np.array([0, 3, 99])))
+      [0.1  0.05 0.01]
     """
 
     reference = "d2l.SquareRootScheduler"
-    lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.1)
+    lr: FloatLike = leaf(Kind.FLOAT, NONNEG, default=0.1)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         return self.lr * jnp.power(self._float(step + 1), -0.5)

@@ -18,13 +18,14 @@ here the position in the cycle is exact.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core import Check, Schedule
+from lrjit.core import Check, FieldError, FieldTypeError, FloatLike, IntLike, Schedule
 from lrjit.core.fields import NONNEG, Domain, Kind, leaf, static
 from lrjit.core.numerics import cosine_annealing, ratio, whole_periods
 
@@ -86,24 +87,31 @@ def factor_names(factors: str) -> tuple[str, ...]:
 
 def _canonical_factors(owner: str, value: Any) -> str:
     """``value`` (a ``'*'``-separated string, or a sequence of names) as the canonical string
-    ``'a * b * c'``, after checking every name; raises ValueError naming ``factors`` otherwise."""
+    ``'a * b * c'``, after checking every name; raises FieldError naming ``factors`` otherwise (a
+    FieldTypeError for a value that is not strings)."""
     if isinstance(value, str):
         names = factor_names(value)
     elif isinstance(value, tuple | list):
         if not all(isinstance(n, str) for n in value):
-            raise TypeError(f"{owner}: `factors` must be a string or a sequence of strings, got {value!r}")
+            raise FieldTypeError(
+                owner, "factors", f"`factors` must be a string or a sequence of strings, got {value!r}"
+            )
         names = tuple(n.strip() for n in value)
         if not names:
-            raise ValueError(f"{owner}: `factors` must name at least one factor, got {value!r}")
+            raise FieldError(owner, "factors", f"`factors` must name at least one factor, got {value!r}")
     else:
-        raise TypeError(f"{owner}: `factors` must be a string or a sequence of strings, got {value!r}")
+        raise FieldTypeError(
+            owner, "factors", f"`factors` must be a string or a sequence of strings, got {value!r}"
+        )
     unknown = [n for n in names if n not in FACTORS]
     if unknown:
         allowed = ", ".join(repr(n) for n in FACTORS)
         what = ", ".join(repr(n) if n else "an empty name" for n in dict.fromkeys(unknown))
-        raise ValueError(
-            f"{owner}: `factors` must be factor names joined by '*', each one of {allowed}; "
-            f"got {value!r} (unknown: {what})"
+        raise FieldError(
+            owner,
+            "factors",
+            f"`factors` must be factor names joined by '*', each one of {allowed}; "
+            f"got {value!r} (unknown: {what})",
         )
     return " * ".join(names)
 
@@ -179,18 +187,28 @@ class FactorSchedule(Schedule):
       step_offset: steps before it evaluate as step 0 (>= 0): the schedule restarts at ``step_offset``.
       min_learning_rate: the floor applied last (>= 0).
       hidden_size: the model width of ``rsqrt_hidden_size`` (>= 1; a t2t extension).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.FactorSchedule(factors='constant * linear_warmup * rsqrt_decay',
+      ...                              base_learning_rate=1.0, warmup_steps=100)
+      >>> print(sched(np.array([0, 50, 100, 400])))  # floored at min_learning_rate at step 0
+      [1.e-08 5.e-02 1.e-01 5.e-02]
     """
 
     reference = "t5x.utils.create_learning_rate_scheduler"
-    factors: Any = static(default=DEFAULT_FACTORS, normalize=_canonical_factors, examples=_FACTOR_EXAMPLES)
-    base_learning_rate: Any = leaf(Kind.FLOAT, _BASE_LR, default=0.5)
-    warmup_steps: Any = leaf(Kind.INT, _WARMUP, default=1000)
-    decay_factor: Any = leaf(Kind.FLOAT, _DECAY_FACTOR, default=0.5)
-    steps_per_decay: Any = leaf(Kind.INT, _PERIOD, default=20000)
-    steps_per_cycle: Any = leaf(Kind.INT, _PERIOD, default=100000)
-    step_offset: Any = leaf(Kind.INT, _OFFSET, default=0)
-    min_learning_rate: Any = leaf(Kind.FLOAT, _MIN_LR, default=1e-8)
-    hidden_size: Any = leaf(Kind.INT, _HIDDEN, default=512)
+    # Given as a string or a sequence of names; stored as the canonical string.
+    factors: str | Sequence[str] = static(
+        default=DEFAULT_FACTORS, normalize=_canonical_factors, examples=_FACTOR_EXAMPLES
+    )
+    base_learning_rate: FloatLike = leaf(Kind.FLOAT, _BASE_LR, default=0.5)
+    warmup_steps: IntLike = leaf(Kind.INT, _WARMUP, default=1000)
+    decay_factor: FloatLike = leaf(Kind.FLOAT, _DECAY_FACTOR, default=0.5)
+    steps_per_decay: IntLike = leaf(Kind.INT, _PERIOD, default=20000)
+    steps_per_cycle: IntLike = leaf(Kind.INT, _PERIOD, default=100000)
+    step_offset: IntLike = leaf(Kind.INT, _OFFSET, default=0)
+    min_learning_rate: FloatLike = leaf(Kind.FLOAT, _MIN_LR, default=1e-8)
+    hidden_size: IntLike = leaf(Kind.INT, _HIDDEN, default=512)
 
     @property
     def factor_names(self) -> tuple[str, ...]:
@@ -273,13 +291,19 @@ class Noam(Schedule):
       warmup_steps: t2t's ``hparams.learning_rate_warmup_steps`` (>= 0).
       optimizer_correction: 0.002 for t2t's Adam optimizers (``"adam" in hparams.optimizer``; older t2t
         tests ``"Adam"``, its spelling then), 1.0 for any other optimizer (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Noam(learning_rate=0.1, hidden_size=512, warmup_steps=4000)
+      >>> print(sched(np.array([0, 3999, 15999])))  # peak at s + 1 = warmup_steps
+      [1.7469283e-07 6.9877133e-04 3.4938566e-04]
     """
 
     reference = "tensor2tensor.utils.learning_rate.legacy_learning_rate_schedule"
-    learning_rate: Any = leaf(Kind.FLOAT, _NOAM_LR, default=0.1)
-    hidden_size: Any = leaf(Kind.INT, _HIDDEN, default=512)
-    warmup_steps: Any = leaf(Kind.INT, _NOAM_WARMUP, default=4000)
-    optimizer_correction: Any = leaf(Kind.FLOAT, _CORRECTION, default=0.002)
+    learning_rate: FloatLike = leaf(Kind.FLOAT, _NOAM_LR, default=0.1)
+    hidden_size: IntLike = leaf(Kind.INT, _HIDDEN, default=512)
+    warmup_steps: IntLike = leaf(Kind.INT, _NOAM_WARMUP, default=4000)
+    optimizer_correction: FloatLike = leaf(Kind.FLOAT, _CORRECTION, default=0.002)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         n = self._float(step) + 1  # in float: no int overflow at the largest step

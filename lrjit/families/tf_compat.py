@@ -12,7 +12,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from lrjit.core import Schedule
+from lrjit.core import BoolLike, FloatLike, IntLike, KeyLike, Schedule
 from lrjit.core.fields import BOOLEAN, DECAY_RATE, FINITE, NONNEG, POSITIVE_INT, Domain, Kind, leaf
 from lrjit.core.numerics import cos_pi, decay_progress, ratio
 from lrjit.families.shapes import hashed_normal
@@ -38,13 +38,19 @@ class NaturalExpDecay(Schedule):
       decay_steps: the period of the exponent (>= 1).
       decay_rate: gamma, the exponent per period (>= 0).
       staircase: decay in whole periods.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.NaturalExpDecay(0.1, decay_steps=100, decay_rate=0.5, staircase=True)
+      >>> print(sched(jnp.array([0, 99, 100, 250])))
+      [0.1        0.1        0.06065307 0.03678795]
     """
 
     reference = "tf.compat.v1.train.natural_exp_decay"
-    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    decay_rate: Any = leaf(Kind.FLOAT, DECAY_RATE)
-    staircase: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
+    initial_learning_rate: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: IntLike = leaf(Kind.INT, POSITIVE_INT)
+    decay_rate: FloatLike = leaf(Kind.FLOAT, DECAY_RATE)
+    staircase: BoolLike = leaf(Kind.BOOL, BOOLEAN, default=False)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         rate = jnp.exp(-self._float(self.decay_rate))
@@ -77,14 +83,20 @@ class LinearCosineDecay(Schedule):
       num_periods: cosine periods over the decay.
       alpha: added to the linear term (>= 0).
       beta: the floor added at the end (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.LinearCosineDecay(1.0, decay_steps=100, num_periods=0.5, alpha=0.0, beta=0.001)
+      >>> print(sched(jnp.array([0, 50, 100, 1000])).round(6))  # holds past decay_steps
+      [1.001e+00 2.510e-01 1.000e-03 1.000e-03]
     """
 
     reference = "tf.compat.v1.train.linear_cosine_decay"
-    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    num_periods: Any = leaf(Kind.FLOAT, _PERIODS, default=0.5)
-    alpha: Any = leaf(Kind.FLOAT, _ALPHA, default=0.0)
-    beta: Any = leaf(Kind.FLOAT, _BETA, default=0.001)
+    initial_learning_rate: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: IntLike = leaf(Kind.INT, POSITIVE_INT)
+    num_periods: FloatLike = leaf(Kind.FLOAT, _PERIODS, default=0.5)
+    alpha: FloatLike = leaf(Kind.FLOAT, _ALPHA, default=0.0)
+    beta: FloatLike = leaf(Kind.FLOAT, _BETA, default=0.001)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         return _linear_cosine(self, step)
@@ -109,17 +121,25 @@ class NoisyLinearCosineDecay(Schedule):
       variance_decay: the decay exponent of the variance (>= 0).
       num_periods, alpha, beta: as :class:`LinearCosineDecay`.
       key: a PRNG key (``jax.random.key(seed)``) or an int seed; a leaf, so configs can differ in it.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.NoisyLinearCosineDecay(0.1, decay_steps=100, key=7)
+      >>> bool(sched(10) == sched(jnp.array([3, 10]))[1])  # the noise is a function of (key, step)
+      True
+      >>> round(float(sched(10)), 4), round(float(sched(100)), 4)
+      (0.1384, 0.0001)
     """
 
     reference = "tf.compat.v1.train.noisy_linear_cosine_decay"
-    initial_learning_rate: Any = leaf(Kind.FLOAT, NONNEG)
-    decay_steps: Any = leaf(Kind.INT, POSITIVE_INT)
-    initial_variance: Any = leaf(Kind.FLOAT, NONNEG, default=1.0)
-    variance_decay: Any = leaf(Kind.FLOAT, _VARIANCE_DECAY, default=0.55)
-    num_periods: Any = leaf(Kind.FLOAT, _PERIODS, default=0.5)
-    alpha: Any = leaf(Kind.FLOAT, _ALPHA, default=0.0)
-    beta: Any = leaf(Kind.FLOAT, _BETA, default=0.001)
-    key: Any = leaf(Kind.KEY, default=0)
+    initial_learning_rate: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    decay_steps: IntLike = leaf(Kind.INT, POSITIVE_INT)
+    initial_variance: FloatLike = leaf(Kind.FLOAT, NONNEG, default=1.0)
+    variance_decay: FloatLike = leaf(Kind.FLOAT, _VARIANCE_DECAY, default=0.55)
+    num_periods: FloatLike = leaf(Kind.FLOAT, _PERIODS, default=0.5)
+    alpha: FloatLike = leaf(Kind.FLOAT, _ALPHA, default=0.0)
+    beta: FloatLike = leaf(Kind.FLOAT, _BETA, default=0.001)
+    key: KeyLike = leaf(Kind.KEY, default=0)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         s = self._float(jnp.minimum(step, self.decay_steps))

@@ -41,7 +41,7 @@ import numpy as np
 from jax import lax
 from jax.scipy.special import ndtr, ndtri
 
-from lrjit.core import Schedule
+from lrjit.core import BoolLike, FieldError, FieldGroup, FloatLike, IntLike, IntVector, Schedule
 from lrjit.core.fields import (
     BOOLEAN,
     NONNEG,
@@ -78,6 +78,25 @@ _NOISE_TYPES = ("normal", "uniform")
 _POW_BITS = 12  # cycle indices up to 4095 in the exact cycle-start computation
 
 
+# The warmup, cycle and noise fields the three schedulers share (each class lists them in timm's
+# argument order).
+TIMM_CYCLE = FieldGroup(
+    lr_min=leaf(Kind.FLOAT, _LR_MIN, default=0.0),
+    cycle_mul=leaf(Kind.FLOAT, _CYCLE_MUL, default=1.0),
+    cycle_decay=leaf(Kind.FLOAT, _CYCLE_DECAY, default=1.0),
+    cycle_limit=leaf(Kind.INT, _CYCLE_LIMIT, default=1),
+    warmup_t=leaf(Kind.INT, _WARMUP_T, default=0),
+    warmup_lr_init=leaf(Kind.FLOAT, _LR_MIN, default=0.0),
+    warmup_prefix=leaf(Kind.BOOL, BOOLEAN, default=False),
+    noise_range_t=leaf(Kind.INT_VECTOR, NONNEG_INT, default=None, optional=True),
+    noise_pct=leaf(Kind.FLOAT, _NOISE_PCT, default=0.67),
+    noise_std=leaf(Kind.FLOAT, _NOISE_STD, default=1.0),
+    noise_type=static(default="normal", choices=_NOISE_TYPES),
+    noise_seed=leaf(Kind.INT, _SEED, default=42),
+    k_decay=leaf(Kind.FLOAT, _K_DECAY, default=1.0),
+)
+
+
 class _TimmScheduler(Schedule, abstract=True):
     """Warmup, cycles, cycle limit and noise shared by the timm schedulers; subclasses give ``_shape``."""
 
@@ -89,7 +108,11 @@ class _TimmScheduler(Schedule, abstract=True):
             if arr.ndim == 0:  # timm: an int means "from this step on"
                 object.__setattr__(self, "noise_range_t", [r])
             elif arr.shape[-1] not in (1, 2):  # a trailing (start[, end]) axis; batched configs add axes
-                raise ValueError(f"{owner}: `noise_range_t` must be an int or a (start, end) pair, got {r!r}")
+                raise FieldError(
+                    owner,
+                    "noise_range_t",
+                    f"`noise_range_t` must be an int or a (start, end) pair, got {r!r}",
+                )
         super().__post_init__()
 
     @classmethod
@@ -235,24 +258,31 @@ class CosineLRScheduler(_TimmScheduler):
       noise_type: ``'normal'`` or ``'uniform'``.
       noise_seed: the noise's seed (an integer >= 0; timm's ``noise_seed``).
       k_decay: the k-decay exponent (> 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CosineLRScheduler(base_lr=0.1, t_initial=100, lr_min=0.001, cycle_limit=2,
+      ...                                 warmup_t=5, warmup_lr_init=0.01)
+      >>> print(sched(np.array([0, 5, 50, 100, 200])).round(6))  # restart at 100, lr_min after 2 cycles
+      [0.01     0.099391 0.0505   0.1      0.001   ]
     """
 
     reference = "timm.scheduler.CosineLRScheduler"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    t_initial: Any = leaf(Kind.INT, _T_INITIAL)
-    lr_min: Any = leaf(Kind.FLOAT, _LR_MIN, default=0.0)
-    cycle_mul: Any = leaf(Kind.FLOAT, _CYCLE_MUL, default=1.0)
-    cycle_decay: Any = leaf(Kind.FLOAT, _CYCLE_DECAY, default=1.0)
-    cycle_limit: Any = leaf(Kind.INT, _CYCLE_LIMIT, default=1)
-    warmup_t: Any = leaf(Kind.INT, _WARMUP_T, default=0)
-    warmup_lr_init: Any = leaf(Kind.FLOAT, _LR_MIN, default=0.0)
-    warmup_prefix: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
-    noise_range_t: Any = leaf(Kind.INT_VECTOR, NONNEG_INT, default=None, optional=True)
-    noise_pct: Any = leaf(Kind.FLOAT, _NOISE_PCT, default=0.67)
-    noise_std: Any = leaf(Kind.FLOAT, _NOISE_STD, default=1.0)
-    noise_type: Any = static(default="normal", choices=_NOISE_TYPES)
-    noise_seed: Any = leaf(Kind.INT, _SEED, default=42)
-    k_decay: Any = leaf(Kind.FLOAT, _K_DECAY, default=1.0)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    t_initial: IntLike = leaf(Kind.INT, _T_INITIAL)
+    lr_min: FloatLike = TIMM_CYCLE.lr_min
+    cycle_mul: FloatLike = TIMM_CYCLE.cycle_mul
+    cycle_decay: FloatLike = TIMM_CYCLE.cycle_decay
+    cycle_limit: IntLike = TIMM_CYCLE.cycle_limit
+    warmup_t: IntLike = TIMM_CYCLE.warmup_t
+    warmup_lr_init: FloatLike = TIMM_CYCLE.warmup_lr_init
+    warmup_prefix: BoolLike = TIMM_CYCLE.warmup_prefix
+    noise_range_t: IntVector | int | None = TIMM_CYCLE.noise_range_t
+    noise_pct: FloatLike = TIMM_CYCLE.noise_pct
+    noise_std: FloatLike = TIMM_CYCLE.noise_std
+    noise_type: str = TIMM_CYCLE.noise_type
+    noise_seed: IntLike = TIMM_CYCLE.noise_seed
+    k_decay: FloatLike = TIMM_CYCLE.k_decay
 
     def _shape(self, left: jax.Array, done: jax.Array) -> tuple[jax.Array, jax.Array]:
         # 0.5 * (1 + cos(pi * f**k)) = sin(pi/2 * (1 - f**k))**2; one minus it: sin(pi/2 * f**k)**2
@@ -281,25 +311,31 @@ class TanhLRScheduler(_TimmScheduler):
       :class:`CosineLRScheduler`.
       lb: the tanh argument at a cycle start (timm asserts ``lb < ub``).
       ub: the tanh argument at a cycle end.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.TanhLRScheduler(base_lr=0.1, t_initial=100, warmup_t=10, warmup_prefix=True)
+      >>> print(sched(np.array([0, 5, 10, 60, 110])).round(6))  # cycles start after the warmup
+      [0.       0.05     0.1      0.098201 0.      ]
     """
 
     reference = "timm.scheduler.TanhLRScheduler"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    t_initial: Any = leaf(Kind.INT, _T_INITIAL)
-    lb: Any = leaf(Kind.FLOAT, _LB, default=-7.0)
-    ub: Any = leaf(Kind.FLOAT, _UB, default=3.0)
-    lr_min: Any = leaf(Kind.FLOAT, _LR_MIN, default=0.0)
-    cycle_mul: Any = leaf(Kind.FLOAT, _CYCLE_MUL, default=1.0)
-    cycle_decay: Any = leaf(Kind.FLOAT, _CYCLE_DECAY, default=1.0)
-    cycle_limit: Any = leaf(Kind.INT, _CYCLE_LIMIT, default=1)
-    warmup_t: Any = leaf(Kind.INT, _WARMUP_T, default=0)
-    warmup_lr_init: Any = leaf(Kind.FLOAT, _LR_MIN, default=0.0)
-    warmup_prefix: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
-    noise_range_t: Any = leaf(Kind.INT_VECTOR, NONNEG_INT, default=None, optional=True)
-    noise_pct: Any = leaf(Kind.FLOAT, _NOISE_PCT, default=0.67)
-    noise_std: Any = leaf(Kind.FLOAT, _NOISE_STD, default=1.0)
-    noise_type: Any = static(default="normal", choices=_NOISE_TYPES)
-    noise_seed: Any = leaf(Kind.INT, _SEED, default=42)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    t_initial: IntLike = leaf(Kind.INT, _T_INITIAL)
+    lb: FloatLike = leaf(Kind.FLOAT, _LB, default=-7.0)
+    ub: FloatLike = leaf(Kind.FLOAT, _UB, default=3.0)
+    lr_min: FloatLike = TIMM_CYCLE.lr_min
+    cycle_mul: FloatLike = TIMM_CYCLE.cycle_mul
+    cycle_decay: FloatLike = TIMM_CYCLE.cycle_decay
+    cycle_limit: IntLike = TIMM_CYCLE.cycle_limit
+    warmup_t: IntLike = TIMM_CYCLE.warmup_t
+    warmup_lr_init: FloatLike = TIMM_CYCLE.warmup_lr_init
+    warmup_prefix: BoolLike = TIMM_CYCLE.warmup_prefix
+    noise_range_t: IntVector | int | None = TIMM_CYCLE.noise_range_t
+    noise_pct: FloatLike = TIMM_CYCLE.noise_pct
+    noise_std: FloatLike = TIMM_CYCLE.noise_std
+    noise_type: str = TIMM_CYCLE.noise_type
+    noise_seed: IntLike = TIMM_CYCLE.noise_seed
 
     def _checks(self, xp: Any) -> list[Any]:
         return [(self.lb < self.ub, "`lb` must be < `ub`")]
@@ -324,25 +360,31 @@ class PolyLRScheduler(_TimmScheduler):
       warmup_prefix, noise_range_t, noise_pct, noise_std, noise_type, noise_seed, k_decay: as
       :class:`CosineLRScheduler`.
       power: the polynomial's power (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.PolyLRScheduler(base_lr=0.1, t_initial=100, power=1.0, cycle_limit=2, cycle_decay=0.5)
+      >>> print(sched(np.array([0, 50, 100, 150, 200])))
+      [0.1   0.05  0.05  0.025 0.   ]
     """
 
     reference = "timm.scheduler.PolyLRScheduler"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    t_initial: Any = leaf(Kind.INT, _T_INITIAL)
-    power: Any = leaf(Kind.FLOAT, _POWER, default=0.5)
-    lr_min: Any = leaf(Kind.FLOAT, _LR_MIN, default=0.0)
-    cycle_mul: Any = leaf(Kind.FLOAT, _CYCLE_MUL, default=1.0)
-    cycle_decay: Any = leaf(Kind.FLOAT, _CYCLE_DECAY, default=1.0)
-    cycle_limit: Any = leaf(Kind.INT, _CYCLE_LIMIT, default=1)
-    warmup_t: Any = leaf(Kind.INT, _WARMUP_T, default=0)
-    warmup_lr_init: Any = leaf(Kind.FLOAT, _LR_MIN, default=0.0)
-    warmup_prefix: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
-    noise_range_t: Any = leaf(Kind.INT_VECTOR, NONNEG_INT, default=None, optional=True)
-    noise_pct: Any = leaf(Kind.FLOAT, _NOISE_PCT, default=0.67)
-    noise_std: Any = leaf(Kind.FLOAT, _NOISE_STD, default=1.0)
-    noise_type: Any = static(default="normal", choices=_NOISE_TYPES)
-    noise_seed: Any = leaf(Kind.INT, _SEED, default=42)
-    k_decay: Any = leaf(Kind.FLOAT, _K_DECAY, default=1.0)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    t_initial: IntLike = leaf(Kind.INT, _T_INITIAL)
+    power: FloatLike = leaf(Kind.FLOAT, _POWER, default=0.5)
+    lr_min: FloatLike = TIMM_CYCLE.lr_min
+    cycle_mul: FloatLike = TIMM_CYCLE.cycle_mul
+    cycle_decay: FloatLike = TIMM_CYCLE.cycle_decay
+    cycle_limit: IntLike = TIMM_CYCLE.cycle_limit
+    warmup_t: IntLike = TIMM_CYCLE.warmup_t
+    warmup_lr_init: FloatLike = TIMM_CYCLE.warmup_lr_init
+    warmup_prefix: BoolLike = TIMM_CYCLE.warmup_prefix
+    noise_range_t: IntVector | int | None = TIMM_CYCLE.noise_range_t
+    noise_pct: FloatLike = TIMM_CYCLE.noise_pct
+    noise_std: FloatLike = TIMM_CYCLE.noise_std
+    noise_type: str = TIMM_CYCLE.noise_type
+    noise_seed: IntLike = TIMM_CYCLE.noise_seed
+    k_decay: FloatLike = TIMM_CYCLE.k_decay
 
     def _shape(self, left: jax.Array, done: jax.Array) -> tuple[jax.Array, jax.Array]:
         # (1 - f**k) ** power; one minus it as -expm1(power * log1p(-f**k)) near a restart (f**k <= 1/2)

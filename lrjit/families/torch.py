@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core import Check, Schedule, register_sample_role
+from lrjit.core import Check, FloatLike, IntLike, IntVector, Schedule, register_sample_role
 from lrjit.core.fields import (
     DECAY_RATE,
     NONNEG,
@@ -92,12 +92,18 @@ class StepLR(Schedule):
       base_lr: the optimizer's initial rate (>= 0).
       step_size: steps between decays (>= 1).
       gamma: the decay factor (> 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.StepLR(base_lr=0.1, step_size=30, gamma=0.1)
+      >>> print(sched(np.array([0, 29, 30, 60])))
+      [0.1   0.1   0.01  0.001]
     """
 
     reference = "torch.optim.lr_scheduler.StepLR"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    step_size: Any = leaf(Kind.INT, _HALF_CYCLE)
-    gamma: Any = leaf(Kind.FLOAT, DECAY_RATE, default=0.1)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    step_size: IntLike = leaf(Kind.INT, _HALF_CYCLE)
+    gamma: FloatLike = leaf(Kind.FLOAT, DECAY_RATE, default=0.1)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = whole_periods(step, self.step_size)
@@ -114,12 +120,18 @@ class MultiStepLR(Schedule):
       base_lr: the optimizer's initial rate (>= 0).
       milestones: steps (>= 0) at which the rate is multiplied by ``gamma``, in any order, repeats allowed.
       gamma: the decay factor (> 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.MultiStepLR(base_lr=1.0, milestones=[30, 80, 80], gamma=0.1)
+      >>> print(sched(np.array([0, 30, 79, 80])))  # a repeated milestone decays twice
+      [1.    0.1   0.1   0.001]
     """
 
     reference = "torch.optim.lr_scheduler.MultiStepLR"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    milestones: Any = leaf(Kind.INT_VECTOR, NONNEG_INT)
-    gamma: Any = leaf(Kind.FLOAT, DECAY_RATE, default=0.1)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    milestones: IntVector = leaf(Kind.INT_VECTOR, NONNEG_INT)
+    gamma: FloatLike = leaf(Kind.FLOAT, DECAY_RATE, default=0.1)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -161,12 +173,18 @@ class ConstantLR(Schedule):
       base_lr: the optimizer's initial rate (>= 0).
       factor: the multiplier before ``total_iters``, in [0, 1].
       total_iters: the number of scaled steps (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.ConstantLR(base_lr=0.1, factor=0.5, total_iters=4)
+      >>> print(sched(np.array([0, 3, 4, 10])))
+      [0.05 0.05 0.1  0.1 ]
     """
 
     reference = "torch.optim.lr_scheduler.ConstantLR"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    factor: Any = leaf(Kind.FLOAT, _FACTOR, default=1.0 / 3)
-    total_iters: Any = leaf(Kind.INT, _ITERS, default=5)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    factor: FloatLike = leaf(Kind.FLOAT, _FACTOR, default=1.0 / 3)
+    total_iters: IntLike = leaf(Kind.INT, _ITERS, default=5)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         scaled = (step < self.total_iters) | (self.total_iters == 0)
@@ -184,13 +202,19 @@ class LinearLR(Schedule):
       start_factor: the multiplier at step 0, in (0, 1].
       end_factor: the multiplier from ``total_iters`` on, in [0, 1].
       total_iters: the length of the ramp (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.LinearLR(base_lr=0.1, start_factor=0.25, end_factor=1.0, total_iters=4)
+      >>> print(sched(np.array([0, 1, 2, 4, 10])))
+      [0.025   0.04375 0.0625  0.1     0.1    ]
     """
 
     reference = "torch.optim.lr_scheduler.LinearLR"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    start_factor: Any = leaf(Kind.FLOAT, _START_FACTOR, default=1.0 / 3)
-    end_factor: Any = leaf(Kind.FLOAT, _FACTOR, default=1.0)
-    total_iters: Any = leaf(Kind.INT, _ITERS, default=5)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    start_factor: FloatLike = leaf(Kind.FLOAT, _START_FACTOR, default=1.0 / 3)
+    end_factor: FloatLike = leaf(Kind.FLOAT, _FACTOR, default=1.0)
+    total_iters: IntLike = leaf(Kind.INT, _ITERS, default=5)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         total = self.total_iters
@@ -209,11 +233,17 @@ class ExponentialLR(Schedule):
     Args:
       base_lr: the optimizer's initial rate (>= 0).
       gamma: the per-step factor (> 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.ExponentialLR(base_lr=1.0, gamma=0.5)
+      >>> print(sched(np.array([0, 1, 2, 3])))
+      [1.    0.5   0.25  0.125]
     """
 
     reference = "torch.optim.lr_scheduler.ExponentialLR"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    gamma: Any = leaf(Kind.FLOAT, _GAMMA)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    gamma: FloatLike = leaf(Kind.FLOAT, _GAMMA)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         return self.base_lr * jnp.power(self._float(self.gamma), self._float(step))
@@ -230,12 +260,18 @@ class PolynomialLR(Schedule):
       base_lr: the optimizer's initial rate (>= 0).
       total_iters: the decay length (>= 0).
       power: the polynomial's power (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.PolynomialLR(base_lr=0.1, total_iters=4, power=2.0)
+      >>> print(sched(np.array([0, 2, 4, 10])))
+      [0.1   0.025 0.    0.   ]
     """
 
     reference = "torch.optim.lr_scheduler.PolynomialLR"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    total_iters: Any = leaf(Kind.INT, _ITERS, default=5)
-    power: Any = leaf(Kind.FLOAT, POWER, default=1.0)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    total_iters: IntLike = leaf(Kind.INT, _ITERS, default=5)
+    power: FloatLike = leaf(Kind.FLOAT, POWER, default=1.0)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         total = self.total_iters
@@ -260,12 +296,18 @@ class CosineAnnealingLR(Schedule):
       base_lr: the optimizer's initial rate (>= 0).
       T_max: the half period, in steps (>= 1).
       eta_min: the minimum rate, reached at odd multiples of ``T_max`` (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CosineAnnealingLR(base_lr=0.1, T_max=10, eta_min=0.0)
+      >>> print(sched(np.array([0, 5, 10, 15, 20])))  # periodic: back up after T_max
+      [0.1  0.05 0.   0.05 0.1 ]
     """
 
     reference = "torch.optim.lr_scheduler.CosineAnnealingLR"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    T_max: Any = leaf(Kind.INT, _HALF_CYCLE)
-    eta_min: Any = leaf(Kind.FLOAT, _ETA_MIN, default=0.0)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    T_max: IntLike = leaf(Kind.INT, _HALF_CYCLE)
+    eta_min: FloatLike = leaf(Kind.FLOAT, _ETA_MIN, default=0.0)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         t_max = self.T_max
@@ -291,13 +333,19 @@ class CosineAnnealingWarmRestarts(Schedule):
       T_0: the length of the first cycle (>= 1).
       T_mult: the cycle-length multiplier (>= 1).
       eta_min: the minimum rate (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CosineAnnealingWarmRestarts(base_lr=0.1, T_0=10, T_mult=2)
+      >>> print(sched(np.array([0, 5, 10, 20, 30])))  # restarts at 10 and 10 + 20
+      [0.1  0.05 0.1  0.05 0.1 ]
     """
 
     reference = "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    T_0: Any = leaf(Kind.INT, _HALF_CYCLE)
-    T_mult: Any = leaf(Kind.FLOAT, _T_MULT, default=1.0)
-    eta_min: Any = leaf(Kind.FLOAT, _ETA_MIN, default=0.0)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    T_0: IntLike = leaf(Kind.INT, _HALF_CYCLE)
+    T_mult: FloatLike = leaf(Kind.FLOAT, _T_MULT, default=1.0)
+    eta_min: FloatLike = leaf(Kind.FLOAT, _ETA_MIN, default=0.0)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         _, left = geometric_cycle(step, self.T_0, self._float(self.T_mult), self.dtype)
@@ -335,16 +383,22 @@ class CyclicLR(Schedule):
       mode: ``'triangular'``, ``'triangular2'`` or ``'exp_range'``.
       gamma: the ``'exp_range'`` factor (> 0).
       scale_mode: ``None``, ``'cycle'`` or ``'iterations'``.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CyclicLR(base_lr=0.1, max_lr=1.0, step_size_up=2, mode='triangular2')
+      >>> print(sched(np.arange(9)))
+      [0.1   0.55  1.    0.55  0.1   0.325 0.55  0.325 0.1  ]
     """
 
     reference = "torch.optim.lr_scheduler.CyclicLR"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    max_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    step_size_up: Any = leaf(Kind.INT, _HALF_CYCLE, default=2000)
-    step_size_down: Any = leaf(Kind.INT, _DOWN, default=None)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    max_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    step_size_up: IntLike = leaf(Kind.INT, _HALF_CYCLE, default=2000)
+    step_size_down: IntLike | None = leaf(Kind.INT, _DOWN, default=None)
     mode: str = static(default="triangular", choices=CYCLIC_MODES)
-    gamma: Any = leaf(Kind.FLOAT, _CYCLIC_GAMMA, default=1.0)
-    scale_mode: Any = static(default=None, choices=SCALE_MODES)
+    gamma: FloatLike = leaf(Kind.FLOAT, _CYCLIC_GAMMA, default=1.0)
+    scale_mode: str | None = static(default=None, choices=SCALE_MODES)
 
     def __post_init__(self) -> None:
         if self.step_size_down is None:
@@ -441,15 +495,21 @@ class OneCycleLR(Schedule):
       div_factor: ``initial rate = max_lr / div_factor`` (> 0).
       final_div_factor: ``minimum = initial rate / final_div_factor`` (> 0).
       three_phase: use the three-phase variant.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.OneCycleLR(max_lr=1.0, total_steps=100, pct_start=0.25)
+      >>> print(sched(np.array([0, 24, 99])).round(6))  # max_lr / 25, max_lr, max_lr / 25 / 1e4
+      [4.e-02 1.e+00 4.e-06]
     """
 
     reference = "torch.optim.lr_scheduler.OneCycleLR"
-    max_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    total_steps: Any = leaf(Kind.INT, _TOTAL)
-    pct_start: Any = leaf(Kind.FLOAT, _PCT, default=0.3)
+    max_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    total_steps: IntLike = leaf(Kind.INT, _TOTAL)
+    pct_start: FloatLike = leaf(Kind.FLOAT, _PCT, default=0.3)
     anneal_strategy: str = static(default="cos", choices=ANNEAL_STRATEGIES)
-    div_factor: Any = leaf(Kind.FLOAT, _DIV, default=25.0)
-    final_div_factor: Any = leaf(Kind.FLOAT, _FINAL_DIV, default=1e4)
+    div_factor: FloatLike = leaf(Kind.FLOAT, _DIV, default=25.0)
+    final_div_factor: FloatLike = leaf(Kind.FLOAT, _FINAL_DIV, default=1e4)
     three_phase: bool = static(default=False, choices=(False, True))
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
@@ -459,7 +519,7 @@ class OneCycleLR(Schedule):
         values = (initial, peak, initial, minimum) if self.three_phase else (initial, peak, minimum)
         return _one_cycle(self, step, values)
 
-    def momentum(self, base_momentum: Any = 0.85, max_momentum: Any = 0.95) -> OneCycleMomentum:
+    def momentum(self, base_momentum: FloatLike = 0.85, max_momentum: FloatLike = 0.95) -> OneCycleMomentum:
         """The momentum torch's ``OneCycleLR`` sets alongside this rate (``cycle_momentum=True``)."""
         return OneCycleMomentum(
             total_steps=self.total_steps,
@@ -486,14 +546,20 @@ class OneCycleMomentum(Schedule):
       base_momentum: the momentum at the peak rate (>= 0).
       max_momentum: the momentum at the start and the end (>= 0).
       three_phase: use the three-phase variant.
+
+    Example:
+      >>> import lrjit
+      >>> momentum = lrjit.OneCycleLR(max_lr=1.0, total_steps=100, pct_start=0.25).momentum()
+      >>> print(momentum(np.array([0, 24, 99])))
+      [0.95 0.85 0.95]
     """
 
     reference = "torch.optim.lr_scheduler.OneCycleLR"
-    total_steps: Any = leaf(Kind.INT, _TOTAL)
-    pct_start: Any = leaf(Kind.FLOAT, _PCT, default=0.3)
+    total_steps: IntLike = leaf(Kind.INT, _TOTAL)
+    pct_start: FloatLike = leaf(Kind.FLOAT, _PCT, default=0.3)
     anneal_strategy: str = static(default="cos", choices=ANNEAL_STRATEGIES)
-    base_momentum: Any = leaf(Kind.FLOAT, _MOMENTUM, default=0.85)
-    max_momentum: Any = leaf(Kind.FLOAT, _MOMENTUM, default=0.95)
+    base_momentum: FloatLike = leaf(Kind.FLOAT, _MOMENTUM, default=0.85)
+    max_momentum: FloatLike = leaf(Kind.FLOAT, _MOMENTUM, default=0.95)
     three_phase: bool = static(default=False, choices=(False, True))
 
     def _evaluate(self, step: jax.Array) -> jax.Array:

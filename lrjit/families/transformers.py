@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core import Check, Schedule
+from lrjit.core import BoolLike, Check, FloatLike, IntLike, Schedule
 from lrjit.core.fields import BOOLEAN, NONNEG, NONNEG_INT, POSITIVE, UNIT, Domain, Kind, leaf, static
 from lrjit.core.numerics import cosine_annealing, linear_warmup, ratio, warmup_rise, whole_periods
 
@@ -138,17 +138,24 @@ class WarmupStableDecay(Schedule):
       decay_type: ``'cosine'``, ``'linear'`` or ``'1-sqrt'``.
       min_lr_ratio: m, in [0, 1].
       num_cycles: cosine waves over the decay (>= 0; 0.5 is a half cosine).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.WarmupStableDecay(base_lr=0.1, num_warmup_steps=10, num_stable_steps=80,
+      ...                                 num_decay_steps=10, decay_type='linear')
+      >>> print(sched(np.array([0, 5, 10, 89, 95, 100])))
+      [0.   0.05 0.1  0.1  0.05 0.  ]
     """
 
     reference = "transformers.get_wsd_schedule"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    num_warmup_steps: Any = leaf(Kind.INT, _STEPS)
-    num_stable_steps: Any = leaf(Kind.INT, _STEPS)
-    num_decay_steps: Any = leaf(Kind.INT, _STEPS)
-    warmup_type: Any = static(default="linear", choices=_SHAPES)
-    decay_type: Any = static(default="cosine", choices=_SHAPES)
-    min_lr_ratio: Any = leaf(Kind.FLOAT, UNIT, default=0.0)
-    num_cycles: Any = leaf(Kind.FLOAT, _CYCLES, default=0.5)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    num_warmup_steps: IntLike = leaf(Kind.INT, _STEPS)
+    num_stable_steps: IntLike = leaf(Kind.INT, _STEPS)
+    num_decay_steps: IntLike = leaf(Kind.INT, _STEPS)
+    warmup_type: str = static(default="linear", choices=_SHAPES)
+    decay_type: str = static(default="cosine", choices=_SHAPES)
+    min_lr_ratio: FloatLike = leaf(Kind.FLOAT, UNIT, default=0.0)
+    num_cycles: FloatLike = leaf(Kind.FLOAT, _CYCLES, default=0.5)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         w, st, d = self.num_warmup_steps, self.num_stable_steps, self.num_decay_steps
@@ -192,12 +199,18 @@ class InverseSqrt(Schedule):
       base_lr: the optimizer's learning rate (>= 0).
       num_warmup_steps: W (>= 0).
       timescale: the decay's time scale (>= 1), or None for the default.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.InverseSqrt(base_lr=0.1, num_warmup_steps=100)
+      >>> print(sched(np.array([0, 50, 100, 400])))  # base_lr at W, half of it at 4 W
+      [0.   0.05 0.1  0.05]
     """
 
     reference = "transformers.get_inverse_sqrt_schedule"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    num_warmup_steps: Any = leaf(Kind.INT, _STEPS)
-    timescale: Any = leaf(Kind.INT, _LONG, default=None)  # None: resolved in __post_init__
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    num_warmup_steps: IntLike = leaf(Kind.INT, _STEPS)
+    timescale: IntLike | None = leaf(Kind.INT, _LONG, default=None)  # None: resolved in __post_init__
 
     def __post_init__(self) -> None:
         if self.timescale is None:
@@ -231,14 +244,21 @@ class CosineWithMinLR(Schedule):
       num_training_steps: N (>= 0).
       num_cycles: cosine waves over ``N - W`` steps (>= 0; 0.5 is a half cosine).
       min_lr_rate: the floor as a fraction of ``base_lr``, in [0, 1].
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CosineWithMinLR(base_lr=0.1, num_warmup_steps=10, num_training_steps=110,
+      ...                               min_lr_rate=0.1)
+      >>> print(sched(np.array([0, 5, 10, 60, 110])).round(6))
+      [0.    0.05  0.1   0.055 0.01 ]
     """
 
     reference = "transformers.get_cosine_with_min_lr_schedule_with_warmup"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    num_warmup_steps: Any = leaf(Kind.INT, _STEPS)
-    num_training_steps: Any = leaf(Kind.INT, _LONG)
-    num_cycles: Any = leaf(Kind.FLOAT, _CYCLES, default=0.5)
-    min_lr_rate: Any = leaf(Kind.FLOAT, UNIT, default=0.0)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    num_warmup_steps: IntLike = leaf(Kind.INT, _STEPS)
+    num_training_steps: IntLike = leaf(Kind.INT, _LONG)
+    num_cycles: FloatLike = leaf(Kind.FLOAT, _CYCLES, default=0.5)
+    min_lr_rate: FloatLike = leaf(Kind.FLOAT, UNIT, default=0.0)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         w, n = self.num_warmup_steps, self.num_training_steps
@@ -265,13 +285,20 @@ class CosineWithHardRestarts(Schedule):
       num_training_steps: N (>= 0).
       num_cycles: the number of cycles (an integer >= 0, as Hugging Face types it; ``num_cycles *
         (N - W)`` must fit the integer dtype).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CosineWithHardRestarts(base_lr=0.1, num_warmup_steps=10, num_training_steps=210,
+      ...                                      num_cycles=2)
+      >>> print(sched(np.array([0, 10, 60, 110, 210])).round(6))  # restart at 110, 0 from N on
+      [0.   0.1  0.05 0.1  0.  ]
     """
 
     reference = "transformers.get_cosine_with_hard_restarts_schedule_with_warmup"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    num_warmup_steps: Any = leaf(Kind.INT, _STEPS)
-    num_training_steps: Any = leaf(Kind.INT, _LONG)
-    num_cycles: Any = leaf(Kind.INT, _INT_CYCLES, default=1)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    num_warmup_steps: IntLike = leaf(Kind.INT, _STEPS)
+    num_training_steps: IntLike = leaf(Kind.INT, _LONG)
+    num_cycles: IntLike = leaf(Kind.INT, _INT_CYCLES, default=1)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         w, n = self.num_warmup_steps, self.num_training_steps
@@ -297,14 +324,21 @@ class PolynomialWithWarmup(Schedule):
       num_training_steps: N (>= 1).
       lr_end: the final rate (>= 0).
       power: the polynomial's power (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.PolynomialWithWarmup(base_lr=0.1, num_warmup_steps=10, num_training_steps=110,
+      ...                                    lr_end=0.01)
+      >>> print(sched(np.array([0, 5, 10, 60, 110, 500])))
+      [0.    0.05  0.1   0.055 0.01  0.01 ]
     """
 
     reference = "transformers.get_polynomial_decay_schedule_with_warmup"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    num_warmup_steps: Any = leaf(Kind.INT, _STEPS)
-    num_training_steps: Any = leaf(Kind.INT, _LONG)
-    lr_end: Any = leaf(Kind.FLOAT, _LR_END, default=1e-7)
-    power: Any = leaf(Kind.FLOAT, _POWER, default=1.0)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    num_warmup_steps: IntLike = leaf(Kind.INT, _STEPS)
+    num_training_steps: IntLike = leaf(Kind.INT, _LONG)
+    lr_end: FloatLike = leaf(Kind.FLOAT, _LR_END, default=1e-7)
+    power: FloatLike = leaf(Kind.FLOAT, _POWER, default=1.0)
 
     def _checks(self, xp: Any) -> list[Check]:
         return [(self.lr_end < self.base_lr, "`lr_end` must be < `base_lr`")]
@@ -336,15 +370,22 @@ class TriStage(Schedule):
       decay_steps: D (>= 1).
       init_lr_scale: the warmup's start as a fraction of ``base_lr`` (>= 0).
       final_lr_scale: the floor as a fraction of ``base_lr`` (> 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.TriStage(base_lr=0.1, warmup_steps=10, hold_steps=20, decay_steps=10,
+      ...                        init_lr_scale=0.01, final_lr_scale=0.01)
+      >>> print(sched(np.array([0, 10, 29, 35, 40, 100])).round(6))
+      [0.001 0.1   0.1   0.01  0.001 0.001]
     """
 
     reference = "fairseq.optim.lr_scheduler.tri_stage_lr_scheduler.TriStageLRSchedule"
-    base_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    warmup_steps: Any = leaf(Kind.INT, _STEPS)
-    hold_steps: Any = leaf(Kind.INT, _STEPS)
-    decay_steps: Any = leaf(Kind.INT, _LONG)
-    init_lr_scale: Any = leaf(Kind.FLOAT, _INIT_SCALE, default=0.01)
-    final_lr_scale: Any = leaf(Kind.FLOAT, _FINAL_SCALE, default=0.01)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    warmup_steps: IntLike = leaf(Kind.INT, _STEPS)
+    hold_steps: IntLike = leaf(Kind.INT, _STEPS)
+    decay_steps: IntLike = leaf(Kind.INT, _LONG)
+    init_lr_scale: FloatLike = leaf(Kind.FLOAT, _INIT_SCALE, default=0.01)
+    final_lr_scale: FloatLike = leaf(Kind.FLOAT, _FINAL_SCALE, default=0.01)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         w, h, d = self.warmup_steps, self.hold_steps, self.decay_steps
@@ -375,14 +416,20 @@ class Triangular(Schedule):
       lr_period_updates: the cycle length (an integer >= 2; fairseq floors its half).
       lr_shrink: the peak multiplier per cycle (>= 0).
       shrink_min: shrink the trough too.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.Triangular(max_lr=1.0, min_lr=0.1, lr_period_updates=10, lr_shrink=0.5)
+      >>> print(sched(np.array([0, 5, 10, 15, 20])))
+      [0.1 1.  0.1 0.5 0.1]
     """
 
     reference = "fairseq.optim.lr_scheduler.triangular_lr_scheduler.TriangularLRSchedule"
-    max_lr: Any = leaf(Kind.FLOAT, NONNEG)
-    min_lr: Any = leaf(Kind.FLOAT, _MIN_LR)
-    lr_period_updates: Any = leaf(Kind.INT, _PERIOD, default=5000)
-    lr_shrink: Any = leaf(Kind.FLOAT, _SHRINK, default=0.1)
-    shrink_min: Any = leaf(Kind.BOOL, BOOLEAN, default=False)
+    max_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    min_lr: FloatLike = leaf(Kind.FLOAT, _MIN_LR)
+    lr_period_updates: IntLike = leaf(Kind.INT, _PERIOD, default=5000)
+    lr_shrink: FloatLike = leaf(Kind.FLOAT, _SHRINK, default=0.1)
+    shrink_min: BoolLike = leaf(Kind.BOOL, BOOLEAN, default=False)
 
     def _checks(self, xp: Any) -> list[Check]:
         return [(self.max_lr > self.min_lr, "`max_lr` must be > `min_lr`")]
