@@ -36,9 +36,12 @@ __all__ = [
     "child",
     "default_float_dtype",
     "default_int_dtype",
+    "int_range",
     "is_traced",
     "leaf",
+    "log_uniform",
     "static",
+    "uniform",
 ]
 
 _SPEC_KEY = "lrjit"
@@ -153,27 +156,32 @@ def _fmt(x: Any) -> str:
     return str(x[()]) if x.ndim == 0 else np.array2string(x, separator=", ")
 
 
-def _log_uniform(lo: float, hi: float) -> Callable[[np.random.Generator], float]:
+# Samplers for domains (``Domain(..., sample=uniform(0.1, 1.0))``): representative values, not the whole
+# allowed range.
+def log_uniform(lo: float, hi: float) -> Callable[[np.random.Generator], float]:
+    """Draws floats log-uniformly in [lo, hi]."""
     return lambda rng: float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
 
 
-def _uniform(lo: float, hi: float) -> Callable[[np.random.Generator], float]:
+def uniform(lo: float, hi: float) -> Callable[[np.random.Generator], float]:
+    """Draws floats uniformly in [lo, hi)."""
     return lambda rng: float(rng.uniform(lo, hi))
 
 
-def _int_range(lo: int, hi: int) -> Callable[[np.random.Generator], int]:
+def int_range(lo: int, hi: int) -> Callable[[np.random.Generator], int]:
+    """Draws integers uniformly in [lo, hi]."""
     return lambda rng: int(rng.integers(lo, hi + 1))
 
 
 # The domains used by the families. Predicates are written with operators that numpy and jax.numpy share.
-NONNEG = Domain("a finite float >= 0", lambda x, xp: xp.isfinite(x) & (x >= 0), _log_uniform(1e-4, 1.0))
-POSITIVE = Domain("a finite float > 0", lambda x, xp: xp.isfinite(x) & (x > 0), _log_uniform(1e-3, 10.0))
-FINITE = Domain("a finite float", lambda x, xp: xp.isfinite(x), _uniform(-2.0, 2.0))
-UNIT = Domain("a float in [0, 1]", lambda x, xp: (x >= 0) & (x <= 1), _uniform(0.0, 0.5))
-DECAY_RATE = Domain("a finite float > 0", lambda x, xp: xp.isfinite(x) & (x > 0), _uniform(0.05, 0.99))
-POSITIVE_INT = Domain("an integer >= 1", lambda x, xp: x >= 1, _int_range(1, 2000))
-NONNEG_INT = Domain("an integer >= 0", lambda x, xp: x >= 0, _int_range(0, 500))
-POWER = Domain("a finite float >= 0", NONNEG.predicate, _uniform(0.5, 3.0))
+NONNEG = Domain("a finite float >= 0", lambda x, xp: xp.isfinite(x) & (x >= 0), log_uniform(1e-4, 1.0))
+POSITIVE = Domain("a finite float > 0", lambda x, xp: xp.isfinite(x) & (x > 0), log_uniform(1e-3, 10.0))
+FINITE = Domain("a finite float", lambda x, xp: xp.isfinite(x), uniform(-2.0, 2.0))
+UNIT = Domain("a float in [0, 1]", lambda x, xp: (x >= 0) & (x <= 1), uniform(0.0, 0.5))
+DECAY_RATE = Domain("a finite float > 0", lambda x, xp: xp.isfinite(x) & (x > 0), uniform(0.05, 0.99))
+POSITIVE_INT = Domain("an integer >= 1", lambda x, xp: x >= 1, int_range(1, 2000))
+NONNEG_INT = Domain("an integer >= 0", lambda x, xp: x >= 0, int_range(0, 500))
+POWER = Domain("a finite float >= 0", NONNEG.predicate, uniform(0.5, 3.0))
 BOOLEAN = Domain(
     "a bool", lambda x, xp: xp.ones(xp.shape(x), dtype=bool), lambda rng: bool(rng.integers(0, 2))
 )

@@ -27,9 +27,11 @@ from lrjit.core.fields import (
     POWER,
     Domain,
     Kind,
+    int_range,
     is_traced,
     leaf,
     static,
+    uniform,
 )
 from lrjit.core.numerics import cosine_annealing, count_boundaries_below, ratio, whole_periods
 from lrjit.families.shapes import geometric_cycle
@@ -49,32 +51,24 @@ __all__ = [
 ]
 
 
-def _uniform(lo: float, hi: float) -> Any:
-    return lambda rng: float(rng.uniform(lo, hi))
-
-
-def _ints(lo: int, hi: int) -> Any:
-    return lambda rng: int(rng.integers(lo, hi + 1))
-
-
-_FACTOR = Domain("a float in [0, 1]", lambda x, xp: (x >= 0) & (x <= 1), _uniform(0.05, 1.0))
-_START_FACTOR = Domain("a float in (0, 1]", lambda x, xp: (x > 0) & (x <= 1), _uniform(0.05, 1.0))
-_GAMMA = Domain("a finite float > 0", DECAY_RATE.predicate, _uniform(0.99, 0.99999))
-_CYCLIC_GAMMA = Domain("a finite float > 0", DECAY_RATE.predicate, _uniform(0.999, 1.0))
-_ETA_MIN = Domain("a finite float >= 0", NONNEG.predicate, _uniform(0.0, 1e-3))
+_FACTOR = Domain("a float in [0, 1]", lambda x, xp: (x >= 0) & (x <= 1), uniform(0.05, 1.0))
+_START_FACTOR = Domain("a float in (0, 1]", lambda x, xp: (x > 0) & (x <= 1), uniform(0.05, 1.0))
+_GAMMA = Domain("a finite float > 0", DECAY_RATE.predicate, uniform(0.99, 0.99999))
+_CYCLIC_GAMMA = Domain("a finite float > 0", DECAY_RATE.predicate, uniform(0.999, 1.0))
+_ETA_MIN = Domain("a finite float >= 0", NONNEG.predicate, uniform(0.0, 1e-3))
 _T_MULT = Domain(
     "a finite float >= 1",
     lambda x, xp: xp.isfinite(x) & (x >= 1),
     lambda rng: float(rng.choice([1.0, 2.0, 3.0])),
 )
-_ITERS = Domain("an integer >= 0", NONNEG_INT.predicate, _ints(1, 500))
-_HALF_CYCLE = Domain("an integer >= 1", POSITIVE_INT.predicate, _ints(1, 1000))
-_DOWN = Domain("an integer >= 0", NONNEG_INT.predicate, _ints(1, 1000))
-_TOTAL = Domain("an integer >= 1", POSITIVE_INT.predicate, _ints(10, 3000))
-_PCT = Domain("a float in (0, 1)", lambda x, xp: (x > 0) & (x < 1), _uniform(0.1, 0.45))
-_DIV = Domain("a finite float > 0", lambda x, xp: xp.isfinite(x) & (x > 0), _uniform(5.0, 50.0))
-_FINAL_DIV = Domain("a finite float > 0", _DIV.predicate, _uniform(10.0, 1e4))
-_MOMENTUM = Domain("a finite float >= 0", NONNEG.predicate, _uniform(0.5, 0.99))
+_ITERS = Domain("an integer >= 0", NONNEG_INT.predicate, int_range(1, 500))
+_HALF_CYCLE = Domain("an integer >= 1", POSITIVE_INT.predicate, int_range(1, 1000))
+_DOWN = Domain("an integer >= 0", NONNEG_INT.predicate, int_range(1, 1000))
+_TOTAL = Domain("an integer >= 1", POSITIVE_INT.predicate, int_range(10, 3000))
+_PCT = Domain("a float in (0, 1)", lambda x, xp: (x > 0) & (x < 1), uniform(0.1, 0.45))
+_DIV = Domain("a finite float > 0", lambda x, xp: xp.isfinite(x) & (x > 0), uniform(5.0, 50.0))
+_FINAL_DIV = Domain("a finite float > 0", _DIV.predicate, uniform(10.0, 1e4))
+_MOMENTUM = Domain("a finite float >= 0", NONNEG.predicate, uniform(0.5, 0.99))
 
 ANNEAL_STRATEGIES = ("cos", "linear")
 CYCLIC_MODES = ("triangular", "triangular2", "exp_range")

@@ -38,14 +38,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from lrjit.core import Config, Domain, Kind, is_traced, leaf, static
-from lrjit.core.fields import NONNEG
+from lrjit.core import Config, Domain, FloatLike, IntLike, Kind, is_traced, leaf, static
+from lrjit.core.fields import NONNEG, int_range
 
 __all__ = ["PlateauState", "ReduceLROnPlateau", "reduce_on_plateau", "scale"]
-
-
-def _int_range(lo: int, hi: int) -> Any:
-    return lambda rng: int(rng.integers(lo, hi + 1))
 
 
 # torch raises for factor >= 1 ("Factor should be < 1.0"); a negative factor would be clamped to min_lr by
@@ -54,9 +50,9 @@ FACTOR = Domain(
     "a float in [0, 1)", lambda x, xp: (x >= 0) & (x < 1), lambda rng: float(rng.uniform(0.05, 0.9))
 )
 # Counts of metric updates: the shared NONNEG_INT samples up to 500, far beyond useful patiences.
-PATIENCE = Domain("an integer >= 0", lambda x, xp: x >= 0, _int_range(0, 20))
-COOLDOWN = Domain("an integer >= 0", lambda x, xp: x >= 0, _int_range(0, 10))
-START_STEP = Domain("an integer >= 0", lambda x, xp: x >= 0, _int_range(0, 100))
+PATIENCE = Domain("an integer >= 0", lambda x, xp: x >= 0, int_range(0, 20))
+COOLDOWN = Domain("an integer >= 0", lambda x, xp: x >= 0, int_range(0, 10))
+START_STEP = Domain("an integer >= 0", lambda x, xp: x >= 0, int_range(0, 100))
 EPS = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.choice([0.0, 1e-8, 1e-4])))
 
 
@@ -139,16 +135,16 @@ class ReduceLROnPlateau(Config):
     """
 
     reference = "torch.optim.lr_scheduler.ReduceLROnPlateau"
-    mode: Any = static(default="min", choices=("min", "max"))
-    factor: Any = leaf(Kind.FLOAT, FACTOR, default=0.1)
-    patience: Any = leaf(Kind.INT, PATIENCE, default=10)
-    threshold: Any = leaf(Kind.FLOAT, NONNEG, default=1e-4)
-    threshold_mode: Any = static(default="rel", choices=("rel", "abs"))
-    cooldown: Any = leaf(Kind.INT, COOLDOWN, default=0)
-    min_lr: Any = leaf(Kind.FLOAT, NONNEG, default=0.0)
-    eps: Any = leaf(Kind.FLOAT, EPS, default=1e-8)
-    start_step: Any = leaf(Kind.INT, START_STEP, default=0)
-    rel_margin: Any = static(default="torch", choices=("torch", "magnitude"))
+    mode: str = static(default="min", choices=("min", "max"))
+    factor: FloatLike = leaf(Kind.FLOAT, FACTOR, default=0.1)
+    patience: IntLike = leaf(Kind.INT, PATIENCE, default=10)
+    threshold: FloatLike = leaf(Kind.FLOAT, NONNEG, default=1e-4)
+    threshold_mode: str = static(default="rel", choices=("rel", "abs"))
+    cooldown: IntLike = leaf(Kind.INT, COOLDOWN, default=0)
+    min_lr: FloatLike = leaf(Kind.FLOAT, NONNEG, default=0.0)
+    eps: FloatLike = leaf(Kind.FLOAT, EPS, default=1e-8)
+    start_step: IntLike = leaf(Kind.INT, START_STEP, default=0)
+    rel_margin: str = static(default="torch", choices=("torch", "magnitude"))
 
     # --------------------------------------------------------------------------------- state
     def init(self, lr: Any) -> PlateauState:
