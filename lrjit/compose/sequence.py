@@ -26,7 +26,7 @@ from lrjit.core import (
     stack,
 )
 from lrjit.core.fields import NONNEG_INT, Kind
-from lrjit.core.numerics import count_boundaries_below
+from lrjit.core.numerics import count_boundaries_at_or_below
 
 __all__ = ["Sequence", "StackedSequence", "sequence"]
 
@@ -34,7 +34,7 @@ __all__ = ["Sequence", "StackedSequence", "sequence"]
 def _piece_and_local_step(step: jax.Array, boundaries: jax.Array) -> tuple[jax.Array, jax.Array]:
     """The piece of each step (the number of boundaries at or below it) and the step inside that piece
     (``step - boundaries[piece - 1]``, or ``step`` in piece 0)."""
-    piece = count_boundaries_below(step + 1, boundaries)
+    piece = count_boundaries_at_or_below(step, boundaries)
     starts = jnp.concatenate([jnp.zeros((1,), step.dtype), jnp.asarray(boundaries, step.dtype)])
     return piece, step - jnp.take(starts, piece, mode="clip")
 

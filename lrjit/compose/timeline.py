@@ -11,6 +11,7 @@ from jax import lax
 
 from lrjit.core import Composite, IntLike, Schedule, child, leaf, sample_child
 from lrjit.core.fields import NONNEG_INT, POSITIVE_INT, Kind
+from lrjit.core.numerics import saturating_add
 
 __all__ = ["Hold", "Offset", "Repeat"]
 
@@ -39,8 +40,9 @@ class Offset(_StepMap):
 
     Args:
       schedule: the schedule.
-      steps: how far into ``schedule`` step 0 is (>= 0). ``step + steps`` must fit the step dtype
-        (int32 unless x64).
+      steps: how far into ``schedule`` step 0 is (>= 0). Where ``step + steps`` would pass the largest step
+        the integer dtype holds (2**31 - 1, or 2**63 - 1 under x64), the schedule is evaluated there: its
+        value at the end of the step range, not a wrapped negative step.
 
     Example:
       >>> import lrjit
@@ -53,7 +55,7 @@ class Offset(_StepMap):
     steps: IntLike = leaf(Kind.INT, NONNEG_INT)
 
     def _map(self, step: jax.Array) -> jax.Array:
-        return step + jnp.asarray(self.steps, step.dtype)
+        return saturating_add(step, self.steps)
 
 
 class Hold(_StepMap):

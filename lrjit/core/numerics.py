@@ -16,10 +16,13 @@ from jax import lax
 __all__ = [
     "cos_pi",
     "cosine_annealing",
+    "count_boundaries_at_or_below",
     "count_boundaries_below",
     "decay_progress",
     "linear_warmup",
     "ratio",
+    "saturating_add",
+    "successor",
     "warmup_rise",
     "whole_periods",
 ]
@@ -75,22 +78,53 @@ def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
     to 1024; each step costs 32 + n/32 compares, and XLA fuses it into the elementwise kernel. Beyond 1024
     boundaries, a binary search (``jnp.searchsorted``, a loop of log2(n) gathers): exact, O(steps +
     boundaries) memory, one program for any count, though no longer fused with the rest of the curve.
-    For "boundaries at or below", pass ``step + 1``.
     """
+    return _count_boundaries(step, boundaries, inclusive=False)
+
+
+def count_boundaries_at_or_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
+    """The number of boundaries at or below each step: ``#{i : boundaries[i] <= step}`` (the same search as
+    :func:`count_boundaries_below`; unlike ``count_boundaries_below(step + 1, ...)``, exact at the largest
+    step the integer dtype holds)."""
+    return _count_boundaries(step, boundaries, inclusive=True)
+
+
+def _count_boundaries(step: jax.Array, boundaries: jax.Array, inclusive: bool) -> jax.Array:
     n = boundaries.shape[-1]
     if n > _FAN_OUT * _FAN_OUT:
         # Beyond 1024 the row compare would hold n/32 entries per step in memory (1.3 GB for 10**5
         # boundaries over 10**5 steps): a binary search instead, O(steps + boundaries) memory, exact.
-        return jnp.searchsorted(boundaries, step, side="left", method="scan").astype(step.dtype)
+        side = "right" if inclusive else "left"
+        return jnp.searchsorted(boundaries, step, side=side, method="scan").astype(step.dtype)
+    counted = jnp.less_equal if inclusive else jnp.less
     width = max(-(-n // _FAN_OUT), 1)  # no boundaries: one row of padding (the same program, count 0)
     top = jnp.asarray(jnp.iinfo(boundaries.dtype).max, boundaries.dtype)
     rows = lax.pad(boundaries, top, [(0, _FAN_OUT * width - n, 0)]).reshape(_FAN_OUT, width)
-    starts_below = jnp.zeros(step.shape, step.dtype)
+    starts = jnp.zeros(step.shape, step.dtype)
     for i in range(_FAN_OUT):
-        starts_below = starts_below + (rows[i, 0] < step).astype(step.dtype)
-    row = jnp.maximum(starts_below - 1, 0)  # the last row starting below the step (row 0 if none)
-    below = jnp.sum(jnp.take(rows, row, axis=0) < step[..., None], axis=-1, dtype=step.dtype)
-    return row * width + below
+        starts = starts + counted(rows[i, 0], step).astype(step.dtype)
+    row = jnp.maximum(starts - 1, 0)  # the last row starting before the step (row 0 if none)
+    within = jnp.sum(counted(jnp.take(rows, row, axis=0), step[..., None]), axis=-1, dtype=step.dtype)
+    count = row * width + within
+    # The padding counts only at the dtype's largest step, where every boundary does: n.
+    return jnp.minimum(count, n) if inclusive else count
+
+
+def successor(step: jax.Array) -> jax.Array:
+    """``step + 1``, saturating at the integer dtype's largest value instead of wrapping negative.
+
+    Only the largest step saturates; in floats it still means the right number (float32 and float64 round
+    2**31 - 1 and 2**63 - 1 to the powers of two the true successors are), so ``float(successor(step))`` is
+    exact wherever the float can hold the result.
+    """
+    return jnp.maximum(step, step + 1)
+
+
+def saturating_add(step: jax.Array, offset: jax.Array) -> jax.Array:
+    """``step + offset`` for ``offset >= 0``, the dtype's largest value where the sum would wrap."""
+    offset = jnp.asarray(offset, step.dtype)
+    top = jnp.iinfo(step.dtype).max
+    return jnp.where(step > top - offset, top, step + offset)
 
 
 def whole_periods(step: jax.Array, period: jax.Array) -> jax.Array:

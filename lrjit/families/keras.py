@@ -30,7 +30,6 @@ from lrjit.core.fields import (
     DECAY_RATE,
     NONNEG,
     NONNEG_INT,
-    POSITIVE,
     POSITIVE_INT,
     POWER,
     UNIT,
@@ -46,7 +45,7 @@ from lrjit.core.numerics import (
     ratio,
     whole_periods,
 )
-from lrjit.families.shapes import geometric_cycle
+from lrjit.families.shapes import cycle_multiplier, geometric_cycle
 
 __all__ = [
     "CosineDecay",
@@ -58,7 +57,7 @@ __all__ = [
 ]
 
 # Restart multipliers: any positive value is valid; sampling favours the common ones.
-T_MUL = Domain("a finite float > 0", POSITIVE.predicate, lambda rng: float(rng.choice([1.0, 1.5, 2.0, 3.0])))
+T_MUL = cycle_multiplier(0, lambda rng: float(rng.choice([1.0, 1.5, 2.0, 3.0])))
 M_MUL = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.3, 1.0)))
 
 

@@ -19,7 +19,14 @@ import numpy as np
 
 from lrjit.core import Check, FieldError, FieldGroup, FloatLike, IntLike, IntVector, Schedule
 from lrjit.core.fields import NONNEG, NONNEG_INT, POSITIVE_INT, POWER, Domain, Kind, leaf, static
-from lrjit.core.numerics import cosine_annealing, count_boundaries_below, linear_warmup, ratio, whole_periods
+from lrjit.core.numerics import (
+    cosine_annealing,
+    count_boundaries_at_or_below,
+    linear_warmup,
+    ratio,
+    successor,
+    whole_periods,
+)
 
 __all__ = [
     "CosineScheduler",
@@ -47,13 +54,9 @@ MXNET_LR_SCHEDULER = FieldGroup(
 )
 
 
-def _num_update(step: jax.Array) -> jax.Array:
-    return step + 1
-
-
 def _with_warmup(schedule: Any, step: jax.Array, after: jax.Array) -> jax.Array:
     """MXNet's ``LRScheduler`` warmup in front of ``after`` (the value for ``num_update >= warmup_steps``)."""
-    n = _num_update(step)
+    n = successor(step)  # MXNet's 1-based update count
     begin = schedule._float(schedule.warmup_begin_lr)
     if schedule.warmup_mode == "linear":
         w = schedule.warmup_steps
@@ -103,7 +106,7 @@ class FactorScheduler(Schedule):
         return _warmup_checks(self, xp)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        decays = whole_periods(_num_update(step) - 1, self.step)
+        decays = whole_periods(step, self.step)  # (num_update - 1) // step
         decayed = jnp.maximum(
             self.base_lr * jnp.power(self._float(self.factor), self._float(decays)),
             self._float(self.stop_factor_lr),
@@ -154,7 +157,7 @@ class MultiFactorScheduler(Schedule):
         return fields
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        decays = count_boundaries_below(_num_update(step), self.step)
+        decays = count_boundaries_at_or_below(step, self.step)  # milestones below num_update = step + 1
         return _with_warmup(
             self, step, self.base_lr * jnp.power(self._float(self.factor), self._float(decays))
         )
@@ -163,7 +166,7 @@ class MultiFactorScheduler(Schedule):
 def _left(schedule: Any, step: jax.Array) -> jax.Array:
     """The fraction of the decay left, ``(max_update - n) / (max_update - W)``, from integer counts (no
     cancellation near the end); 0 past ``max_update``, where MXNet holds its last value."""
-    n = jnp.minimum(_num_update(step), schedule.max_update)
+    n = jnp.minimum(successor(step), schedule.max_update)
     span = schedule._float(schedule.max_update - schedule.warmup_steps)
     return ratio(schedule._float(schedule.max_update - n), span)
 
@@ -266,4 +269,4 @@ class SquareRootScheduler(Schedule):
     lr: FloatLike = leaf(Kind.FLOAT, NONNEG, default=0.1)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        return self.lr * jnp.power(self._float(step + 1), -0.5)
+        return self.lr * jnp.power(self._float(successor(step)), -0.5)

@@ -7,14 +7,33 @@ position in a cycle) are integer arithmetic wherever they can be, so restarts ar
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from lrjit.core.fields import Domain
 from lrjit.core.numerics import ratio, whole_periods
 
-__all__ = ["geometric_cycle", "hashed_normal"]
+__all__ = ["MAX_CYCLE_MULTIPLIER", "cycle_multiplier", "geometric_cycle", "hashed_normal"]
+
+# The largest cycle-length multiplier: with it, every step the integers hold (below 2**63) keeps the cycle
+# arithmetic of geometric_cycle finite in float32 (steps * multiplier < 1e37). The second cycle of such a
+# multiplier already outlasts any training run.
+MAX_CYCLE_MULTIPLIER = 1e18
+
+
+def cycle_multiplier(least: float, sample: Callable[[np.random.Generator], float]) -> Domain:
+    """The domain of a cycle-length multiplier (SGDR's ``t_mul``): finite, above 0 (``least=0``) or at least
+    1 (``least=1``, torch's ``T_mult``), and at most :data:`MAX_CYCLE_MULTIPLIER`."""
+    low = "> 0" if least == 0 else f">= {least:g}"
+    return Domain(
+        f"a float {low} and <= 1e18",
+        lambda x, xp: ((x > 0) if least == 0 else (x >= least)) & (x <= MAX_CYCLE_MULTIPLIER),
+        sample,
+    )
 
 
 @jax.custom_jvp
@@ -98,7 +117,11 @@ def geometric_cycle(
     index = estimate + up.astype(dtype) - down.astype(dtype)
     g_index = jnp.where(up, g_next, jnp.where(down, g_prev, g))
     end = length * ratio(m * g_index + growth, growth)
-    left = jnp.clip(ratio(end - s, length * (g_index + 1)), 0, 1)
+    cycle = length * (g_index + 1)
+    # A multiplier so large that m**(i+1) passes the float range (t_mul=1e30 in float32): the end from the
+    # cycle's start and length instead, which stay finite for every step the integers hold.
+    to_end = jnp.where(jnp.isfinite(end), end - s, (length * ratio(g_index, growth) - s) + cycle)
+    left = jnp.clip(ratio(to_end, cycle), 0, 1)
     horizon_ok = (m > 1) | (s < ratio(length, 1 - m))
     left = jnp.where(horizon_ok, left, jnp.nan)
 

@@ -54,7 +54,7 @@ from lrjit.core.fields import (
     static,
 )
 from lrjit.core.numerics import cosine_annealing, linear_warmup, ratio, whole_periods
-from lrjit.families.shapes import geometric_cycle, hashed_normal
+from lrjit.families.shapes import cycle_multiplier, geometric_cycle, hashed_normal
 
 __all__ = ["CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler"]
 
@@ -62,7 +62,7 @@ _T_INITIAL = Domain("an integer >= 1", POSITIVE_INT.predicate, lambda rng: int(r
 # Cycle multipliers: any positive value is valid. Sampling draws integers, whose cycle starts are exact in
 # float32; a non-integer multiplier (1.5) places positions to ~1e-7 of a cycle in float32 (the accuracy and
 # float32-gradient tests then sit at their bounds; see the module docstring); x64 is exact to rounding.
-_CYCLE_MUL = Domain("a finite float > 0", POSITIVE.predicate, lambda rng: float(rng.integers(1, 5)))
+_CYCLE_MUL = cycle_multiplier(0, lambda rng: float(rng.integers(1, 5)))
 _CYCLE_DECAY = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.3, 1.0)))
 _CYCLE_LIMIT = Domain("an integer >= 0", NONNEG_INT.predicate, lambda rng: int(rng.integers(1, 5)))
 _WARMUP_T = Domain("an integer >= 0", NONNEG_INT.predicate, lambda rng: int(rng.integers(0, 50)))

@@ -33,8 +33,8 @@ from lrjit.core.fields import (
     static,
     uniform,
 )
-from lrjit.core.numerics import cosine_annealing, count_boundaries_below, ratio, whole_periods
-from lrjit.families.shapes import geometric_cycle
+from lrjit.core.numerics import cosine_annealing, count_boundaries_at_or_below, ratio, whole_periods
+from lrjit.families.shapes import cycle_multiplier, geometric_cycle
 
 __all__ = [
     "ConstantLR",
@@ -56,11 +56,7 @@ _START_FACTOR = Domain("a float in (0, 1]", lambda x, xp: (x > 0) & (x <= 1), un
 _GAMMA = Domain("a finite float > 0", DECAY_RATE.predicate, uniform(0.99, 0.99999))
 _CYCLIC_GAMMA = Domain("a finite float > 0", DECAY_RATE.predicate, uniform(0.999, 1.0))
 _ETA_MIN = Domain("a finite float >= 0", NONNEG.predicate, uniform(0.0, 1e-3))
-_T_MULT = Domain(
-    "a finite float >= 1",
-    lambda x, xp: xp.isfinite(x) & (x >= 1),
-    lambda rng: float(rng.choice([1.0, 2.0, 3.0])),
-)
+_T_MULT = cycle_multiplier(1, lambda rng: float(rng.choice([1.0, 2.0, 3.0])))
 _ITERS = Domain("an integer >= 0", NONNEG_INT.predicate, int_range(1, 500))
 _HALF_CYCLE = Domain("an integer >= 1", POSITIVE_INT.predicate, int_range(1, 1000))
 _DOWN = Domain("an integer >= 0", NONNEG_INT.predicate, int_range(1, 1000))
@@ -151,7 +147,7 @@ class MultiStepLR(Schedule):
         return fields
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        decays = count_boundaries_below(step + 1, self.milestones)
+        decays = count_boundaries_at_or_below(step, self.milestones)
         return self.base_lr * jnp.power(self._float(self.gamma), self._float(decays))
 
 
