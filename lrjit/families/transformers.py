@@ -315,8 +315,9 @@ class PolynomialWithWarmup(Schedule):
     ``get_polynomial_decay_schedule_with_warmup``).
 
     ``base_lr * s / max(1, W)`` for ``s < W``; ``(base_lr - lr_end) * ((N - s) / (N - W)) ** power +
-    lr_end`` for ``W <= s <= N``; ``lr_end`` for ``s > N`` (and at ``s = N = W``, where Hugging Face divides
-    by zero). Reference: ``transformers.get_polynomial_decay_schedule_with_warmup``.
+    lr_end`` for ``W <= s <= N`` (so ``base_lr`` at ``s = N`` when ``power`` is 0, as ``0 ** 0 = 1``
+    there); ``lr_end`` for ``s > N`` (and at ``s = N = W``, where Hugging Face divides by zero).
+    Reference: ``transformers.get_polynomial_decay_schedule_with_warmup``.
 
     Args:
       base_lr: the optimizer's learning rate (> ``lr_end``, as Hugging Face requires).
@@ -349,7 +350,8 @@ class PolynomialWithWarmup(Schedule):
         span = self._float(jnp.maximum(n - w, 1))
         left = ratio(self._float(jnp.clip(n - step, 0, None)), span)
         decay = (self.base_lr - end) * jnp.power(left, self._float(self.power)) + end
-        decay = jnp.where(step < n, decay, end)
+        # Hugging Face evaluates the formula at s = N too: (0 ** power), which is 1 for power 0.
+        decay = jnp.where((step < n) | ((step == n) & (w < n)), decay, end)
         return jnp.where(step < w, self.base_lr * _hf_warmup(self, step, w), decay)
 
 
