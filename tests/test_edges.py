@@ -338,3 +338,36 @@ def test_from_torch_reads_a_state_dict_with_its_class() -> None:
 def test_compile_reads_a_torch_description_by_its_content() -> None:
     described = {"class_name": "StepLR", "config": {"step_size": 3, "gamma": 0.5}, "base_lrs": [0.1]}
     assert lrjit.compile(described).schedule == lrjit.StepLR(0.1, 3, 0.5)  # not "unknown Keras schedule"
+
+
+# -------------------------------------------------------------------------------------- families' edges
+def test_polynomial_with_warmup_of_power_zero_holds_base_lr_through_num_training_steps() -> None:
+    # transformers: pct_remaining ** power at step N is 0 ** 0 = 1, so the rate is lr_init there.
+    sched = lrjit.PolynomialWithWarmup(
+        base_lr=0.1, num_warmup_steps=0, num_training_steps=10, lr_end=0.0, power=0.0
+    )
+    np.testing.assert_array_equal(sched(np.arange(8, 13)), np.float32([0.1, 0.1, 0.1, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize("t_mul", [1e6, 1e18])
+def test_restarts_with_huge_multipliers_stay_finite_at_every_step(t_mul: float) -> None:
+    top = np.iinfo(np.int32).max
+    steps = np.array([0, 9, 10, 11, 10**6, top - 1, top], np.int32)
+    lr = np.asarray(lrjit.CosineDecayRestarts(0.1, 10, t_mul=t_mul)(steps))
+    assert np.isfinite(lr).all()
+    # float64 closed form: cycle 1 starts at step 10 and lasts 10 * t_mul steps.
+    start, length = 10.0, 10.0 * t_mul
+    left = np.where(steps < 10, (10 - steps) / 10, 1 - (steps - start) / length)
+    if t_mul == 1e6:  # past 10 + 1e7 the second cycle ends and the third starts
+        third = steps >= start + length
+        left = np.where(third, 1 - (steps - start - length) / (length * t_mul), left)
+    np.testing.assert_allclose(lr, 0.1 * np.sin(np.pi / 2 * left) ** 2, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "family", ["CosineDecayRestarts", "CosineAnnealingWarmRestarts", "CosineLRScheduler"]
+)
+def test_cycle_multipliers_beyond_1e18_are_refused(family: str) -> None:
+    name = {"CosineDecayRestarts": "t_mul", "CosineAnnealingWarmRestarts": "T_mult"}.get(family, "cycle_mul")
+    with pytest.raises(FieldError, match=rf"`{name}` must be a float .* and <= 1e18, got 1e\+30"):
+        lrjit.registry()[family](0.1, 10, **{name: 1e30})
