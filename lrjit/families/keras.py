@@ -43,6 +43,7 @@ from lrjit.core.numerics import (
     decay_progress,
     linear_warmup,
     ratio,
+    saturating_add,
     whole_periods,
 )
 from lrjit.families.shapes import cycle_multiplier, geometric_cycle
@@ -208,11 +209,15 @@ class PolynomialDecay(Schedule):
         d = self.decay_steps
         # ceil(step / d) as integers, with Keras's multiplier of 1 at step 0.
         whole = whole_periods(step, d)
-        periods = jnp.maximum(whole + (whole * d != step), 1)
+        into = step - whole * d  # step mod d
+        periods = jnp.maximum(whole + (into != 0), 1)
         # 1 - p as an integer count of steps left over the (stretched) period: no cancellation near the end.
-        span = jnp.where(self.cycle, d * periods, d)
-        left = span - jnp.where(self.cycle, step, jnp.minimum(step, d))
-        remaining = ratio(self._float(left), self._float(span))
+        # With cycle: d * periods - step, written so that no sum passes the largest step.
+        cycled = jnp.where(step == 0, d, jnp.where(into == 0, 0, d - into))
+        left = jnp.where(self.cycle, cycled, d - jnp.minimum(step, d))
+        # The stretched period as a float product: d * periods can pass the integer range near the top.
+        span = jnp.where(self.cycle, self._float(d) * self._float(periods), self._float(d))
+        remaining = ratio(self._float(left), span)
         end = self._float(self.end_learning_rate)
         return (self.initial_learning_rate - end) * jnp.power(remaining, self._float(self.power)) + end
 
@@ -256,7 +261,7 @@ class CosineDecay(Schedule):
         if self.warmup_target is None:  # structure, not a value: None is a different pytree
             return self._decay(jnp.minimum(step, d), self.initial_learning_rate)
         w = self.warmup_steps
-        s = jnp.minimum(step, d + w)
+        s = jnp.minimum(step, saturating_add(d, w))
         target = self._float(self.warmup_target)
         lr0 = self.initial_learning_rate
         # Keras: (T - lr0) * (s / W) + lr0. max(W, 1) keeps W = 0 free of 0/0 in the unused branch.

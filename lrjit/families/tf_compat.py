@@ -36,7 +36,7 @@ class NaturalExpDecay(Schedule):
     Args:
       initial_learning_rate: the rate at step 0 (>= 0).
       decay_steps: the period of the exponent (>= 1).
-      decay_rate: gamma, the exponent per period (>= 0).
+      decay_rate: gamma, the exponent per period (> 0).
       staircase: decay in whole periods.
 
     Example:

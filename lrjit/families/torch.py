@@ -301,7 +301,10 @@ class CosineAnnealingLR(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         t_max = self.T_max
-        phase = step - 2 * t_max * whole_periods(step, 2 * t_max)  # step mod 2 T_max
+        # step mod 2 T_max; where 2 T_max passes the integer range, every step is in the first period.
+        beyond = t_max > jnp.iinfo(step.dtype).max - t_max
+        period = jnp.where(beyond, 1, 2 * t_max)
+        phase = jnp.where(beyond, step, step - period * whole_periods(step, period))
         away = jnp.abs(t_max - phase)  # steps from the nearest minimum
         left = ratio(self._float(away), self._float(t_max))
         done = ratio(self._float(t_max - away), self._float(t_max))
@@ -402,12 +405,14 @@ class CyclicLR(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         up, down = self.step_size_up, self.step_size_down
-        total = up + down
-        whole = whole_periods(step, total)
+        # Where up + down passes the integer range, every step is in the first cycle.
+        beyond = up > jnp.iinfo(step.dtype).max - down
+        total = jnp.where(beyond, 1, up + down)
+        whole = jnp.where(beyond, 0, whole_periods(step, total))
         cycle = self._float(whole + 1)
         position = step - whole * total
         rising = ratio(self._float(position), self._float(up))
-        falling = ratio(self._float(total - position), self._float(jnp.maximum(down, 1)))
+        falling = ratio(self._float(down - (position - up)), self._float(jnp.maximum(down, 1)))
         height = jnp.where(position <= up, rising, falling)
         count = cycle if self._resolved_scale_mode() == "cycle" else self._float(step)
         if self.mode == "triangular":

@@ -22,7 +22,14 @@ import numpy as np
 
 from lrjit.core import BoolLike, Check, FloatLike, IntLike, Schedule
 from lrjit.core.fields import BOOLEAN, NONNEG, NONNEG_INT, POSITIVE, UNIT, Domain, Kind, leaf, static
-from lrjit.core.numerics import cosine_annealing, linear_warmup, ratio, warmup_rise, whole_periods
+from lrjit.core.numerics import (
+    cosine_annealing,
+    linear_warmup,
+    ratio,
+    saturating_add,
+    warmup_rise,
+    whole_periods,
+)
 
 __all__ = [
     "CosineWithHardRestarts",
@@ -165,7 +172,8 @@ class WarmupStableDecay(Schedule):
         rest = ratio(self._float(jnp.maximum(w - step, 0)), self._float(jnp.maximum(w, 1)))
         rise = warmup_rise(self.warmup_type, p, rest)
         # decay
-        k = jnp.clip(step - w - st, 0, d)
+        stable_end = saturating_add(w, st)  # saturated at the largest step: never wraps negative
+        k = jnp.clip(step - stable_end, 0, d)
         span = self._float(jnp.maximum(d, 1))
         done = ratio(self._float(k), span)
         left = ratio(self._float(jnp.maximum(d, 1) - k), span)
@@ -179,9 +187,9 @@ class WarmupStableDecay(Schedule):
             step < w,
             jnp.maximum(rise * (1 - m) + m, 0),
             jnp.where(
-                step < w + st,
+                step < stable_end,
                 jnp.ones_like(m),
-                jnp.where(step < w + st + d, jnp.maximum(fall * (1 - m) + m, 0), m),
+                jnp.where(step - stable_end < d, jnp.maximum(fall * (1 - m) + m, 0), m),
             ),
         )
         return self.base_lr * mult
@@ -223,7 +231,8 @@ class InverseSqrt(Schedule):
     def _evaluate(self, step: jax.Array) -> jax.Array:
         w, ts = self.num_warmup_steps, self.timescale
         warm = _hf_warmup(self, step, w)
-        decay = jnp.sqrt(ratio(self._float(ts), self._float(jnp.maximum(step - w, 0) + ts)))
+        # The sum in floats: near the largest step it would pass the integer range.
+        decay = jnp.sqrt(ratio(self._float(ts), self._float(jnp.maximum(step - w, 0)) + self._float(ts)))
         return self.base_lr * jnp.where(step < w, warm, decay)
 
 
@@ -395,11 +404,11 @@ class TriStage(Schedule):
         init = self._float(self.init_lr_scale) * peak
         final = self._float(self.final_lr_scale)
         warm = linear_warmup(self._float(step), self._float(jnp.maximum(w, 1)), init, peak)
-        k = jnp.clip(step - w - h, 0, d)
+        hold_end = saturating_add(w, h)  # saturated at the largest step: never wraps negative
+        k = jnp.clip(step - hold_end, 0, d)
         decay = peak * jnp.exp(jnp.log(final) * ratio(self._float(k), self._float(d)))
-        return jnp.where(
-            step < w, warm, jnp.where(step < w + h, peak, jnp.where(step <= w + h + d, decay, final * peak))
-        )
+        after = jnp.where(step - hold_end <= d, decay, final * peak)
+        return jnp.where(step < w, warm, jnp.where(step < hold_end, peak, after))
 
 
 class Triangular(Schedule):
