@@ -371,3 +371,63 @@ def test_cycle_multipliers_beyond_1e18_are_refused(family: str) -> None:
     name = {"CosineDecayRestarts": "t_mul", "CosineAnnealingWarmRestarts": "T_mult"}.get(family, "cycle_mul")
     with pytest.raises(FieldError, match=rf"`{name}` must be a float .* and <= 1e18, got 1e\+30"):
         lrjit.registry()[family](0.1, 10, **{name: 1e30})
+
+
+_TOP = 2**31 - 1
+
+
+@pytest.mark.parametrize(
+    ("sched", "steps", "expected"),
+    [
+        # d * ceil(step / d) passed the integer range: NaN and wrong values near the top.
+        (lrjit.PolynomialDecay(0.1, 3000, 0.001, 0.5, True), [2147481000, 2147481001], None),
+        # step - W + timescale passed it.
+        (lrjit.InverseSqrt(0.1, 0), [_TOP - 10000, _TOP], None),
+        # decay_steps + warmup_steps passed it: -2.1e7 at every step.
+        (lrjit.CosineDecay(0.0, _TOP, warmup_target=0.1, warmup_steps=10), [0, 5, 10, _TOP], None),
+        (lrjit.TriStage(0.1, 10, _TOP - 100, 1000), [_TOP], None),
+        (lrjit.WarmupStableDecay(0.1, 10, _TOP - 100, 1000), [_TOP], None),
+        (lrjit.CosineAnnealingLR(0.1, 2**30 + 1), [0, 2**30 + 1, _TOP], None),
+        (lrjit.CyclicLR(0.0, 1.0, 2**30 + 1, 2**30 + 1), [0, 2**30 + 1, _TOP], None),
+    ],
+    ids=[
+        "PolynomialDecay-cycle",
+        "InverseSqrt",
+        "CosineDecay",
+        "TriStage",
+        "WSD",
+        "CosineAnnealingLR",
+        "CyclicLR",
+    ],
+)
+def test_no_integer_sum_passes_the_largest_step(
+    sched: lrjit.Schedule, steps: list[int], expected: None
+) -> None:
+    got = np.asarray(sched(np.array(steps, np.int32)), np.float64)
+    want = _float64_reference(sched, np.array(steps, np.float64))
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-7 * np.max(np.abs(want)))
+
+
+def _float64_reference(sched: lrjit.Schedule, s: np.ndarray) -> np.ndarray:
+    """The closed forms of the configs above, in float64 from the sources' formulas."""
+    name = type(sched).__name__
+    if name == "PolynomialDecay":  # Keras, cycle: period stretched to d * ceil(s / d)
+        d = 3000.0
+        span = d * np.maximum(np.ceil(s / d), 1)
+        return (0.1 - 0.001) * (1 - s / span) ** 0.5 + 0.001
+    if name == "InverseSqrt":  # transformers, W = 0, timescale 10**4
+        return 0.1 / np.sqrt((s + 10**4) / 10**4)
+    if name == "CosineDecay":  # Keras: warmup from 0 to 0.1 over 10 steps, then cosine over 2**31 - 1
+        decay = 0.1 * 0.5 * (1 + np.cos(np.pi * np.minimum(s - 10, _TOP) / _TOP))
+        return np.where(s < 10, 0.1 * s / 10, decay)
+    if name == "TriStage":  # fairseq: warmup 10, hold 2**31 - 100, exponential decay over 1000 to 0.01
+        k = s - 10 - (_TOP - 100)
+        return 0.1 * np.exp(np.log(0.01) * k / 1000)
+    if name == "WarmupStableDecay":  # transformers: cosine decay (the default) to 0 over 1000 steps
+        k = s - 10 - (_TOP - 100)
+        return 0.1 * 0.5 * (1 + np.cos(np.pi * k / 1000))
+    if name == "CosineAnnealingLR":  # torch's closed form, period 2 T_max
+        return 0.1 * 0.5 * (1 + np.cos(np.pi * s / (2**30 + 1)))
+    # CyclicLR, triangular: up 2**30 + 1, down 2**30 + 1 (the whole range is the first cycle)
+    up = 2.0**30 + 1
+    return np.where(s <= up, s / up, (2 * up - s) / up)
