@@ -400,9 +400,7 @@ _TOP = 2**31 - 1
         "CyclicLR",
     ],
 )
-def test_no_integer_sum_passes_the_largest_step(
-    sched: lrjit.Schedule, steps: list[int], expected: None
-) -> None:
+def test_no_integer_sum_passes_the_largest_step(sched: lrjit.Schedule, steps: list[int]) -> None:
     got = np.asarray(sched(np.array(steps, np.int32)), np.float64)
     want = _float64_reference(sched, np.array(steps, np.float64))
     np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-7 * np.max(np.abs(want)))
