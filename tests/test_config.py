@@ -19,6 +19,8 @@ import lrjit
 from lrjit.frontend import compile as compile_schedule
 from lrjit.frontend.config import ConfigError, from_config
 
+from helpers import JIT_CALL
+
 FAMILIES = sorted(lrjit.registry())
 STEPS = np.unique(np.concatenate([np.arange(0, 300), np.geomspace(300, 10**7, 60).astype(np.int64)]))
 
@@ -40,7 +42,7 @@ def assert_identical(a: lrjit.Schedule, b: lrjit.Schedule) -> None:
         assert x.dtype == y.dtype and x.shape == y.shape
         assert x.tobytes() == y.tobytes()
     steps = STEPS.astype(np.int64 if jax.config.jax_enable_x64 else np.int32)
-    np.testing.assert_array_equal(np.asarray(a(steps)), np.asarray(b(steps)))
+    np.testing.assert_array_equal(np.asarray(JIT_CALL(a, steps)), np.asarray(JIT_CALL(b, steps)))
 
 
 def _samples(cls: type[lrjit.Schedule], seed: int, k: int) -> list[lrjit.Schedule]:

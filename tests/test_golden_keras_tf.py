@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ import pytest
 import lrjit
 
 from bounds import F32_ABS, F32_REL, bound
+from helpers import pad_steps
 
 FIXTURE = Path(__file__).parent / "fixtures" / "keras_tf_golden.json"
 DATA: dict[str, Any] = json.loads(FIXTURE.read_text())
@@ -86,11 +87,8 @@ def x64(enabled: bool) -> AbstractContextManager[Any]:
     return jax.enable_x64(enabled)
 
 
-@pytest.fixture(autouse=True)
-def _x64_does_not_leak() -> Iterator[None]:
-    before = jax.config.jax_enable_x64
-    yield
-    assert jax.config.jax_enable_x64 == before, "jax_enable_x64 leaked out of a test"
+# every test of this file: jax_enable_x64 is restored on exit (the fixture is in conftest.py)
+pytestmark = pytest.mark.usefixtures("x64_does_not_leak")
 
 
 def _peak(case: dict[str, Any]) -> float:
@@ -110,8 +108,7 @@ def _lrjit(case: dict[str, Any], dtype: type) -> np.ndarray:
     steps = case["steps"]
     # One step-array shape for every case (padded with repeats), so lrjit compiles once per family
     # rather than once per case.
-    assert len(steps) <= PADDED_STEPS
-    padded = steps + [steps[-1]] * (PADDED_STEPS - len(steps))
+    padded = pad_steps(steps, PADDED_STEPS)
     with x64(dtype == np.float64):
         sched = getattr(lrjit, case["family"])(**case["kwargs"])
         out = sched(jnp.asarray(padded))

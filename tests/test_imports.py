@@ -22,7 +22,6 @@ import importlib.util
 import json
 import os
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from lrjit.frontend import UnsupportedScheduleError
 from lrjit.interop import describe_torch, from_keras, from_torch
 
 from bounds import bound
+from helpers import JIT_CALL, on_padded
 
 # Before TensorFlow loads (the live Keras tests import it lazily): quiet logs, no oneDNN reordering.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -52,6 +52,8 @@ GOLDEN_PATH = FIXTURES / "imports_golden.json"
 GOLDEN: dict[str, Any] = json.loads(GOLDEN_PATH.read_text())
 KERAS_CASES: list[dict[str, Any]] = GOLDEN["keras"]
 TORCH_CASES: list[dict[str, Any]] = GOLDEN["torch"]
+# The torch cases' steps are padded to PAD entries (one array shape: one compilation per structure).
+PAD = 256
 
 KERAS_FAMILIES = (
     "ExponentialDecay",
@@ -77,11 +79,8 @@ TORCH_CLASSES = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _x64_does_not_leak() -> Iterator[None]:
-    before = jax.config.jax_enable_x64
-    yield
-    assert jax.config.jax_enable_x64 == before, "jax_enable_x64 leaked out of a test"
+# every test of this file: jax_enable_x64 is restored on exit (the fixture is in conftest.py)
+pytestmark = pytest.mark.usefixtures("x64_does_not_leak")
 
 
 def _steps(case: dict[str, Any]) -> np.ndarray:
@@ -190,8 +189,8 @@ def test_torch_golden_from_description(case: dict[str, Any], precision: str) -> 
     ref = np.asarray(case["values"], dtype=np.float64)
     with jax.enable_x64(x64):
         sched = from_torch(case["description"])
-        got = np.asarray(sched(steps))
-        jitted = np.asarray(jax.jit(lambda s, t: s(t))(sched, jnp.asarray(steps)))
+        got = np.asarray(on_padded(sched, steps, PAD))
+        jitted = np.asarray(on_padded(lambda t: JIT_CALL(sched, jnp.asarray(t)), steps, PAD))
     assert got.dtype == (np.float64 if x64 else np.float32)
     groups = len(case["lrs"])
     assert lrjit.batch_size(sched) == (groups if groups > 1 else None)

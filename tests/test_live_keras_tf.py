@@ -26,6 +26,7 @@ import pytest
 import lrjit
 
 from bounds import bound as accuracy_bound
+from helpers import pad_steps
 
 # Before TensorFlow loads: quiet logs, no oneDNN reordering, Keras on its TF backend.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -177,8 +178,7 @@ def _steps(family: str, kw: Kwargs, rng: np.random.Generator) -> np.ndarray:
         near = _restart_starts(kw, 3 * d + 2)
         steps = {s for s in steps if all(abs(s - r) > 1 for r in near)}
     out = sorted(s for s in steps if s >= 0)
-    assert len(out) <= PADDED_STEPS
-    return np.asarray(out + [out[-1]] * (PADDED_STEPS - len(out)), dtype=np.int64)
+    return pad_steps(np.asarray(out, dtype=np.int64), PADDED_STEPS)
 
 
 def _as_float64(kw: Kwargs) -> Kwargs:

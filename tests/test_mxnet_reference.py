@@ -34,6 +34,7 @@ import pytest
 import lrjit
 
 from bounds import F32_ABS, F32_REL, F64_ABS, F64_REL
+from helpers import on_padded
 
 PRECISIONS = ("float32", "x64")
 
@@ -380,8 +381,7 @@ PAD = 8192
 def _padded_curve(sched: lrjit.Schedule, n: int) -> np.ndarray:
     """``sched`` at steps 0..n-1, evaluated on PAD steps and cut back (one array shape for every case, so
     JAX compiles each operation once per dtype)."""
-    assert n <= PAD
-    return np.asarray(sched(np.minimum(np.arange(PAD), n - 1)))[:n]
+    return np.asarray(on_padded(sched, np.arange(n), PAD))
 
 
 def _stored_kwargs(sched: lrjit.Schedule, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -40,6 +40,8 @@ from lrjit import Schedule
 from lrjit.core import Kind, is_float_leaf
 from lrjit.core.batch import curves_at, curves_range
 
+from helpers import JIT_CALL, JIT_VMAP
+
 FAMILIES = sorted(lrjit.registry())
 BATCH = 8
 VECTOR_LEN = 3  # length of vector leaves (boundaries, milestones) wherever configs are stacked
@@ -47,10 +49,6 @@ PROBE_SIZE = 512  # steps per probed curve
 GRAD_STEPS = 8  # steps per config in the gradient test
 RTOL, ATOL_FRACTION = 1e-6, 1e-7
 
-# The same compiled callable across tests, as a training loop would hold it.
-_JIT_CALL = jax.jit(lambda s, t: s(t))
-# jax.vmap over a stacked batch (every leaf with the config axis in front), jitted.
-_JIT_VMAP = jax.jit(jax.vmap(lambda b, t: b(t), in_axes=(0, None)))
 # A schedule rebuilt from partition() halves and evaluated: the function finite differences probe.
 _EVAL = jax.jit(lambda p, r, t: lrjit.combine(p, r)(t))
 
@@ -229,7 +227,7 @@ def alternative_values(base: Schedule, name: str, rng: np.random.Generator, k: i
 def single_rows(schedules: list[Schedule], steps: np.ndarray, *, eager: bool = True) -> np.ndarray:
     """The reference: each single config evaluated on its own (eagerly, or by one jitted program),
     stacked on axis 0."""
-    call = (lambda s: s(steps)) if eager else (lambda s: _JIT_CALL(s, steps))
+    call = (lambda s: s(steps)) if eager else (lambda s: JIT_CALL(s, steps))
     return np.stack([np.asarray(call(s)) for s in schedules])
 
 
@@ -297,16 +295,16 @@ def test_jit_matches_eager(name: str) -> None:
         s = cls.sample(rng)
         steps = probe_steps(s)
         eager = s(steps)
-        assert_curves_close(_JIT_CALL(s, steps), eager, f"{s!r} jit vs eager")
+        assert_curves_close(JIT_CALL(s, steps), eager, f"{s!r} jit vs eager")
         assert_curves_close(lrjit.curves(s, steps), eager, f"{s!r} curves vs eager")
         peak = float(np.nanmax(np.abs(np.asarray(eager))))
         for t in (0, 1, int(steps[len(steps) // 2]), int(steps[-1])):
-            assert_curves_close(_JIT_CALL(s, t), s(t), f"{s!r} at Python int {t}", scale=peak)
+            assert_curves_close(JIT_CALL(s, t), s(t), f"{s!r} at Python int {t}", scale=peak)
         # a step's value does not depend on the array it comes in: each edge step alone (a shape-()
         # program) equals its entry in the whole array
         points = sorted({0, 1, 2, 3, int(steps[-1])} | {t for t in edge_steps(s) if t <= steps[-1]})
         assert set(points) <= set(steps.tolist())
-        alone = np.array([np.asarray(_JIT_CALL(s, t)) for t in points], dtype=np.float32)
+        alone = np.array([np.asarray(JIT_CALL(s, t)) for t in points], dtype=np.float32)
         in_array = np.asarray(eager)[np.searchsorted(steps, points)]
         assert_curves_close(alone, in_array, f"{s!r} steps {points} alone vs in an array", peak)
 
@@ -336,11 +334,11 @@ def test_jit_eager_vmap_agree_on_random_steps(name: str, seed: int, data: st.Dat
     peak_s = float(np.nanmax(np.abs(np.asarray(lrjit.curves(s, probe_steps(s))))))
     peak_o = float(np.nanmax(np.abs(np.asarray(lrjit.curves(other, probe_steps(other))))))
     eager = s(steps)
-    assert_curves_close(_JIT_CALL(s, steps), eager, f"{s!r} jit vs eager at {steps}", peak_s)
+    assert_curves_close(JIT_CALL(s, steps), eager, f"{s!r} jit vs eager at {steps}", peak_s)
     batch = lrjit.stack([s, other])
-    assert_curves_close(_JIT_CALL(batch, steps)[0], eager, f"{s!r} batched row 0 vs single", peak_s)
-    vmapped = _JIT_VMAP(batch, steps)[1]
-    assert_curves_close(vmapped, _JIT_CALL(other, steps), f"{other!r} vmap row 1 vs single", peak_o)
+    assert_curves_close(JIT_CALL(batch, steps)[0], eager, f"{s!r} batched row 0 vs single", peak_s)
+    vmapped = JIT_VMAP(batch, steps)[1]
+    assert_curves_close(vmapped, JIT_CALL(other, steps), f"{other!r} vmap row 1 vs single", peak_o)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -366,9 +364,9 @@ def check_batch(
         if stacked:
             assert_curves_close(jax.vmap(lambda b: b(steps))(batch), want, f"{what}: jax.vmap")
     else:
-        assert_curves_close(_JIT_CALL(batch, steps), want, f"{what}: jit(batch(steps))")
+        assert_curves_close(JIT_CALL(batch, steps), want, f"{what}: jit(batch(steps))")
         if stacked:
-            assert_curves_close(_JIT_VMAP(batch, steps), want, f"{what}: jit(vmap)")
+            assert_curves_close(JIT_VMAP(batch, steps), want, f"{what}: jit(vmap)")
 
 
 def static_values(cls: type[Schedule], name: str) -> tuple[Any, ...]:
@@ -526,7 +524,7 @@ def test_output_shape_and_dtype(name: str) -> None:
     batch = lrjit.stack([s, other])
     assert s.dtype == np.float32
     flat_steps = np.concatenate([np.ravel(np.asarray(make())).astype(np.int32) for _, make, _ in STEP_INPUTS])
-    reference = np.asarray(_JIT_CALL(s, flat_steps))
+    reference = np.asarray(JIT_CALL(s, flat_steps))
     peak = float(np.nanmax(np.abs(reference)))
     offset = 0
     for label, make, run_eagerly in STEP_INPUTS:
@@ -542,14 +540,14 @@ def test_output_shape_and_dtype(name: str) -> None:
         # values: eager and jit agree with the int32 reference at the same steps
         want = reference[offset : offset + int(np.prod(shape))].reshape(shape)
         offset += int(np.prod(shape))
-        jitted = _JIT_CALL(s, step)
+        jitted = JIT_CALL(s, step)
         assert jitted.shape == shape and jitted.dtype == jnp.float32, label
         assert_curves_close(jitted, want, f"{name} {label} jit", peak)
         if run_eagerly:
             eager = s(step)
             assert eager.shape == shape and eager.dtype == jnp.float32, label
             assert_curves_close(eager, want, f"{name} {label} eager", peak)
-    b = _JIT_CALL(batch, np.zeros((2, 3), np.int32))
+    b = JIT_CALL(batch, np.zeros((2, 3), np.int32))
     assert b.shape == (2, 2, 3) and b.dtype == jnp.float32
     assert lrjit.curves(batch, 7).shape == (2, 7) and lrjit.curves(s, 7).shape == (7,)
 
@@ -586,7 +584,7 @@ def test_bad_steps_raise(name: str) -> None:
         for _label, make, exc in BAD_STEPS:
             if exc is TypeError:  # a traced non-integer step is rejected at trace time
                 with pytest.raises(TypeError):
-                    _JIT_CALL(sched, jnp.asarray(make()))
+                    JIT_CALL(sched, jnp.asarray(make()))
     with pytest.raises(ValueError):
         lrjit.curves(s, -1)
 
@@ -609,7 +607,7 @@ def test_x64_context(name: str) -> None:
         assert s64.dtype == np.float64
         f64 = np.asarray(s64(steps))
         assert f64.dtype == np.float64
-        for out in (_JIT_CALL(s64, steps), lrjit.curves(s64, steps), _JIT_CALL(s64, 5)):
+        for out in (JIT_CALL(s64, steps), lrjit.curves(s64, steps), JIT_CALL(s64, 5)):
             assert out.dtype == jnp.float64
         assert jax.eval_shape(lambda: s64(5)).dtype == jnp.float64
         batch = lrjit.stack([s64, other64])
@@ -617,7 +615,7 @@ def test_x64_context(name: str) -> None:
         assert jax.eval_shape(lambda: batch(steps)) == jax.ShapeDtypeStruct((2, len(steps)), jnp.float64)
         # a config built outside keeps its float32 hyperparameters: float32 output
         assert jax.eval_shape(lambda: s32(steps)).dtype == jnp.float32
-        assert _JIT_CALL(s32, steps).dtype == jnp.float32
+        assert JIT_CALL(s32, steps).dtype == jnp.float32
     assert not jax.config.jax_enable_x64
     assert jnp.asarray(1.0).dtype == jnp.float32
     assert jnp.asarray(1).dtype == jnp.int32

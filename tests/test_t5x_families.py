@@ -34,7 +34,8 @@ import pytest
 import lrjit
 from lrjit.families.t5x import FACTORS, T5X_FACTORS
 
-from bounds import assert_within, bound
+from bounds import bound
+from helpers import compare_to_reference
 
 MAX_STEP = 10**7
 LOG_STEPS = np.unique(np.round(np.logspace(0, 7, 141)).astype(np.int64))
@@ -327,20 +328,11 @@ CONFIGS: list[tuple[str, str, dict[str, Any], list[int]]] = [
 ]
 
 PAD = 1024
-_JIT_CALL = jax.jit(lambda s, t: s(t))
 
 
 def _compare(family: str, kwargs: dict[str, Any], extra: list[int], x64: bool) -> float:
     """Max err / bound over the steps; asserts it is <= 1."""
-    with jax.enable_x64(x64):
-        sched = lrjit.registry()[family](**kwargs)
-        steps = _steps(family, kwargs, extra)
-        assert steps.size <= PAD
-        padded = np.pad(steps, (0, PAD - steps.size), mode="edge")
-        got = np.asarray(_JIT_CALL(sched, padded), dtype=np.float64)[: steps.size]
-        want = np.array([REFS[family](sched, int(t)) for t in steps])
-        assert sched.dtype == (np.float64 if x64 else np.float32)
-    return assert_within(got, want, x64, f"{family} {kwargs}", steps)
+    return compare_to_reference(family, kwargs, _steps(family, kwargs, extra), REFS[family], x64, PAD)
 
 
 @pytest.mark.parametrize("x64", [False, True], ids=["float32", "x64"])

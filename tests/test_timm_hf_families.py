@@ -38,7 +38,7 @@ from scipy import stats
 import lrjit
 from lrjit.core.batch import curves_range
 
-from bounds import assert_within
+from helpers import JIT_CALL, compare_to_reference
 
 
 def _stored(s: lrjit.Schedule) -> dict[str, Any]:
@@ -639,8 +639,6 @@ CONFIGS: list[tuple[str, str, dict[str, Any], list[int]]] = [
 
 
 PAD = 128
-# One compiled program per structure and precision: every config's steps are padded to PAD entries.
-_JIT_CALL = jax.jit(lambda s, t: s(t))
 
 
 def _steps(edges: list[int]) -> np.ndarray:
@@ -651,14 +649,7 @@ def _steps(edges: list[int]) -> np.ndarray:
 
 def _compare(family: str, kwargs: dict[str, Any], edges: list[int], x64: bool) -> float:
     """Max err / bound over the steps; asserts it is <= 1."""
-    with jax.enable_x64(x64):
-        sched = lrjit.registry()[family](**kwargs)
-        steps = _steps(edges)
-        padded = np.pad(steps, (0, PAD - steps.size), mode="edge")
-        got = np.asarray(_JIT_CALL(sched, padded), dtype=np.float64)[: steps.size]
-        assert got.dtype == np.float64
-        want = np.array([REFS[family](sched, int(t)) for t in steps])
-    return assert_within(got, want, x64, f"{family} {kwargs}", steps)
+    return compare_to_reference(family, kwargs, _steps(edges), REFS[family], x64, PAD)
 
 
 @pytest.mark.parametrize("x64", [False, True], ids=["float32", "x64"])
@@ -778,7 +769,7 @@ def test_noise_deterministic_per_seed_and_step() -> None:
     a = np.asarray(s(steps))
     b = np.asarray(_noisy(noise_seed=11)(steps[::-1]))[::-1]  # other order
     c = np.array([float(s(int(t))) for t in steps[:50]])  # one at a time
-    d = np.asarray(jax.jit(lambda q, t: q(t))(s, steps.reshape(-1, 1)))[:, 0]  # jitted, other shape
+    d = np.asarray(JIT_CALL(s, steps.reshape(-1, 1)))[:, 0]  # jitted, other shape
     np.testing.assert_allclose(b, a, rtol=1e-6)
     np.testing.assert_allclose(c, a[:50], rtol=1e-6)
     np.testing.assert_allclose(d, a, rtol=1e-6)

@@ -45,8 +45,16 @@ def mypy_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         files[name] = work / f"{name}.py"
         files[name].write_text("import lrjit\n\n" + text)
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--follow-imports=silent", "--no-error-summary"]
-        + ["--cache-dir", str(work / "cache"), *map(str, files.values())],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--follow-imports=silent",
+            "--no-error-summary",
+            "--cache-dir",
+            str(work / "cache"),
+            *map(str, files.values()),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -109,11 +109,12 @@ def test_every_domain_leaf_gets_a_bad_value() -> None:
 # ------------------------------------------------------------------------------------------------------
 # The rules of the source libraries, by hand
 # ------------------------------------------------------------------------------------------------------
-POS_INT, NONNEG_FLOAT, POS_FLOAT, UNIT = (
+POS_INT, NONNEG_FLOAT, POS_FLOAT, UNIT, CYCLE_MULTIPLIER = (
     "an integer >= 1",
     "a finite float >= 0",
     "a finite float > 0",
     "a float in [0, 1]",
+    "a float > 0 and <= 1e18",
 )
 HAND_CASES = [
     # step counts <= 0 (Keras: "decay_steps must be > 0"; MXNet: "step must be greater or equal than 1")
@@ -203,18 +204,24 @@ HAND_CASES = [
         "alpha",
         UNIT,
     ),
-    # t_mul <= 0
+    # t_mul <= 0, and beyond 1e18 (where the cycle arithmetic would leave the float range)
     (
         "CosineDecayRestarts",
         {"initial_learning_rate": 0.1, "first_decay_steps": 10, "t_mul": 0.0},
         "t_mul",
-        POS_FLOAT,
+        CYCLE_MULTIPLIER,
     ),
     (
         "CosineDecayRestarts",
         {"initial_learning_rate": 0.1, "first_decay_steps": 10, "t_mul": -2.0},
         "t_mul",
-        POS_FLOAT,
+        CYCLE_MULTIPLIER,
+    ),
+    (
+        "CosineDecayRestarts",
+        {"initial_learning_rate": 0.1, "first_decay_steps": 10, "t_mul": 1e30},
+        "t_mul",
+        CYCLE_MULTIPLIER,
     ),
     # MXNet: factor > 1
     ("FactorScheduler", {"step": 5, "factor": 1.5}, "factor", UNIT),
