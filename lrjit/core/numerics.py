@@ -121,7 +121,8 @@ def successor(step: jax.Array) -> jax.Array:
 
 
 def saturating_add(step: jax.Array, offset: jax.Array) -> jax.Array:
-    """``step + offset`` for ``offset >= 0``, the dtype's largest value where the sum would wrap."""
+    """``step + offset`` for ``offset >= 0``, in ``step``'s integer dtype (give it the steps' dtype), the
+    dtype's largest value where the sum would wrap."""
     offset = jnp.asarray(offset, step.dtype)
     top = jnp.iinfo(step.dtype).max
     return jnp.where(step > top - offset, top, step + offset)

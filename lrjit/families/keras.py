@@ -261,7 +261,7 @@ class CosineDecay(Schedule):
         if self.warmup_target is None:  # structure, not a value: None is a different pytree
             return self._decay(jnp.minimum(step, d), self.initial_learning_rate)
         w = self.warmup_steps
-        s = jnp.minimum(step, saturating_add(d, w))
+        s = jnp.minimum(step, saturating_add(jnp.asarray(d, step.dtype), w))
         target = self._float(self.warmup_target)
         lr0 = self.initial_learning_rate
         # Keras: (T - lr0) * (s / W) + lr0. max(W, 1) keeps W = 0 free of 0/0 in the unused branch.

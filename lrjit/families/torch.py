@@ -300,7 +300,7 @@ class CosineAnnealingLR(Schedule):
     eta_min: FloatLike = leaf(Kind.FLOAT, _ETA_MIN, default=0.0)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        t_max = self.T_max
+        t_max = jnp.asarray(self.T_max, step.dtype)
         # step mod 2 T_max; where 2 T_max passes the integer range, every step is in the first period.
         beyond = t_max > jnp.iinfo(step.dtype).max - t_max
         period = jnp.where(beyond, 1, 2 * t_max)
@@ -404,7 +404,7 @@ class CyclicLR(Schedule):
         return "iterations" if self.mode == "exp_range" else "cycle"
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        up, down = self.step_size_up, self.step_size_down
+        up, down = (jnp.asarray(x, step.dtype) for x in (self.step_size_up, self.step_size_down))
         # Where up + down passes the integer range, every step is in the first cycle.
         beyond = up > jnp.iinfo(step.dtype).max - down
         total = jnp.where(beyond, 1, up + down)

@@ -172,7 +172,7 @@ class WarmupStableDecay(Schedule):
         rest = ratio(self._float(jnp.maximum(w - step, 0)), self._float(jnp.maximum(w, 1)))
         rise = warmup_rise(self.warmup_type, p, rest)
         # decay
-        stable_end = saturating_add(w, st)  # saturated at the largest step: never wraps negative
+        stable_end = saturating_add(jnp.asarray(w, step.dtype), st)  # saturated: never wraps negative
         k = jnp.clip(step - stable_end, 0, d)
         span = self._float(jnp.maximum(d, 1))
         done = ratio(self._float(k), span)
@@ -404,7 +404,7 @@ class TriStage(Schedule):
         init = self._float(self.init_lr_scale) * peak
         final = self._float(self.final_lr_scale)
         warm = linear_warmup(self._float(step), self._float(jnp.maximum(w, 1)), init, peak)
-        hold_end = saturating_add(w, h)  # saturated at the largest step: never wraps negative
+        hold_end = saturating_add(jnp.asarray(w, step.dtype), h)  # saturated: never wraps negative
         k = jnp.clip(step - hold_end, 0, d)
         decay = peak * jnp.exp(jnp.log(final) * ratio(self._float(k), self._float(d)))
         after = jnp.where(step - hold_end <= d, decay, final * peak)
