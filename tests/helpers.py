@@ -15,11 +15,14 @@ import jax
 import numpy as np
 
 import lrjit
+from lrjit.core.batch import curves_at
 
 from bounds import assert_within
 
-# The same compiled callable across tests and files, as a training loop would hold it.
-JIT_CALL = jax.jit(lambda s, t: s(t))
+# The same compiled callable across tests and files, as a training loop would hold it: the jitted
+# ``schedule(steps)`` behind ``lrjit.curves`` itself, so that a test comparing the two entry points
+# compiles each program once.
+JIT_CALL = curves_at
 # jax.vmap over a stacked batch (every leaf with the config axis in front), jitted.
 JIT_VMAP = jax.jit(jax.vmap(lambda b, t: b(t), in_axes=(0, None)))
 
