@@ -54,20 +54,21 @@ def fields_of(config: Config | type[Config]) -> Mapping[str, FieldSpec]:
 
     ``lrjit.fields_of(lrjit.CosineDecay)["decay_steps"].domain.description`` is "an integer >= 1".
     """
-    cls = config if isinstance(config, type) else type(config)
-    return types.MappingProxyType(cls._fields)
+    return types.MappingProxyType(_class_of(config)._fields)
 
 
 def leaf_names(config: Config | type[Config]) -> tuple[str, ...]:
     """The names of the pytree children (numeric leaves and sub-schedules), in flattening order."""
-    cls = config if isinstance(config, type) else type(config)
-    return cls._leaf_names
+    return _class_of(config)._leaf_names
 
 
 def static_names(config: Config | type[Config]) -> tuple[str, ...]:
     """The names of the static (structural) fields, in treedef order."""
-    cls = config if isinstance(config, type) else type(config)
-    return cls._static_names
+    return _class_of(config)._static_names
+
+
+def _class_of(config: Config | type[Config]) -> type[Config]:
+    return config if isinstance(config, type) else type(config)
 
 
 @dataclass_transform(frozen_default=True, eq_default=False, field_specifiers=(leaf, static, child))

@@ -288,10 +288,6 @@ class FieldGroup:
         f = declared[name]
         return dataclasses.field(default=f.default, default_factory=f.default_factory, metadata=f.metadata)
 
-    def names(self) -> tuple[str, ...]:
-        """The declared field names, in declaration order."""
-        return tuple(self._declared)
-
 
 def field_spec(field: dataclasses.Field) -> FieldSpec | None:
     return field.metadata.get(_SPEC_KEY)

@@ -313,13 +313,20 @@ def load_checkpoint(path: PathLike, like: Any) -> Any:
     path = os.fspath(path)
     try:
         state = _load(path, like)
-    except CheckpointError:
-        raise
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError, IndexError, TypeError, AttributeError) as e:
-        if isinstance(e, FileNotFoundError | IsADirectoryError | PermissionError):
-            raise
-        raise CheckpointError(f"{path} is not a readable lrjit checkpoint ({type(e).__name__}: {e})") from e
-    except ValueError as e:  # a broken JSON document, an unknown dtype or PRNG implementation, ...
+    except (CheckpointError, FileNotFoundError, IsADirectoryError, PermissionError):
+        raise  # already clear, or no file to read at all
+    # Anything else a malformed file provokes: a truncated zip, a broken JSON document, a missing entry,
+    # an unknown dtype or PRNG implementation...
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        ValueError,
+    ) as e:
         raise CheckpointError(f"{path} is not a readable lrjit checkpoint ({type(e).__name__}: {e})") from e
     # Configs come back without running their constructors: check them as construction would.
     for config in jax.tree_util.tree_leaves(state, is_leaf=lambda x: isinstance(x, Config)):
