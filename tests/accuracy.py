@@ -14,7 +14,8 @@ lrjit's arithmetic, not the rounding of its inputs.
 Each family is tested on configs drawn with ``cls.sample(rng)`` (so new families are covered as soon as
 they are registered, and fail until a reference is added) and on hand-picked ones (large and small decay
 periods, many cycles, every structural switch), at step 0, the config's edges (periods, boundaries,
-restarts, warmup ends; each +-2), a log-spaced set up to 10**7 and the two largest int32 steps.
+restarts, warmup ends; each +-2), a log-spaced set up to 10**7 and the top of the step range (the two
+largest int32 steps; under x64 also 2**62 and the two largest int64 steps).
 
 Bounds (``peak`` = the largest |reference| over the tested steps; NaN only where the reference is NaN):
 
@@ -44,6 +45,7 @@ SAMPLED_PER_FAMILY = 3
 LOG_STEPS = np.unique(np.round(np.logspace(0, 7, 281)).astype(np.int64))
 BASE_STEPS = np.unique(np.concatenate([np.arange(0, 40), LOG_STEPS, [MAX_STEP - 1, MAX_STEP]]))
 TOP_STEPS = np.array([2**31 - 2, 2**31 - 1], np.int64)
+TOP_STEPS_X64 = np.array([2**31 - 2, 2**31 - 1, 2**62, 2**63 - 2, 2**63 - 1], np.int64)
 
 
 PAD = 1 << 16
@@ -132,12 +134,15 @@ def multiples(period: int, limit: int, count: int = 4) -> list[int]:
 
 def steps_for(edges: Edges, family: str, c: Stored, limit: int) -> np.ndarray:
     """Steps 0..39, a log grid to ``limit`` (10**7 by default), each edge of the config +-2 and, for the
-    default limit, the two largest int32 steps (no count or sum may wrap at the top of the step range)."""
+    default limit, the top of the step range (no count or sum may wrap there): the two largest int32
+    steps, and under x64 also 2**62 and the two largest int64 steps."""
     near = np.asarray(edges(family, c, limit), dtype=np.int64)
     near = (near[:, None] + np.arange(-2, 3)[None, :]).ravel()
     out = np.unique(np.concatenate([BASE_STEPS, near]))
     out = out[(out >= 0) & (out <= limit)]
-    return np.concatenate([out, TOP_STEPS]) if limit == MAX_STEP else out
+    if limit != MAX_STEP:
+        return out
+    return np.concatenate([out, TOP_STEPS_X64 if jax.config.jax_enable_x64 else TOP_STEPS])
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -58,8 +58,9 @@ def ref_polynomial(c: Stored, s: np.ndarray) -> np.ndarray:
     """Keras PolynomialDecay; ``1 - p`` as the exact ratio (D' - s') / D'."""
     d = c.i("decay_steps")
     if c.b("cycle"):
-        span = d * np.maximum(1, -(-s // d))
-        remaining = (span - s) / span
+        exact = s.astype(object)  # Python ints: the cycle's end d * ceil(s / d) passes int64 near the top
+        span = d * np.maximum(1, -(-exact // d))
+        remaining = ((span - exact) / span).astype(np.float64)
     else:
         remaining = (d - np.minimum(s, d)) / d
     end = c.f("end_learning_rate")

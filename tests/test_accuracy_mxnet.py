@@ -32,9 +32,11 @@ FAMILIES = families_of("lrjit.families.mxnet")
 # ------------------------------------------------------------------------------------------------------
 # References: (stored config, int64 steps) -> float64 values
 # ------------------------------------------------------------------------------------------------------
-def _mxnet_warmup(c: Stored, n: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """MXNet LRScheduler.get_warmup_lr for num_update < warmup_steps."""
+def _mxnet_warmup(c: Stored, s: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """MXNet LRScheduler.get_warmup_lr for num_update = s + 1 < warmup_steps (n never formed past the
+    warmup, so that s + 1 cannot wrap at the top of the int64 range)."""
     w, begin = c.i("warmup_steps"), c.f("warmup_begin_lr")
+    n = np.minimum(s, w) + 1
     if c["warmup_mode"] == "linear":
         warm = begin + (c.f("base_lr") - begin) * (n / max(w, 1))
     else:
@@ -44,23 +46,21 @@ def _mxnet_warmup(c: Stored, n: np.ndarray, after: np.ndarray) -> np.ndarray:
 
 def ref_factor(c: Stored, s: np.ndarray) -> np.ndarray:
     """MXNet FactorScheduler: base * f ** ((n - 1) // step) floored at stop_factor_lr (after a decay)."""
-    n = s + 1
-    k = (n - 1) // c.i("step")
+    k = s // c.i("step")  # (n - 1) // step
     base = c.f("base_lr")
     decayed = np.maximum(base * np.power(c.f("factor"), k.astype(np.float64)), c.f("stop_factor_lr"))
-    return _mxnet_warmup(c, n, np.where(k == 0, base, decayed))
+    return _mxnet_warmup(c, s, np.where(k == 0, base, decayed))
 
 
 def ref_multi_factor(c: Stored, s: np.ndarray) -> np.ndarray:
-    """MXNet MultiFactorScheduler: base * f ** #{milestones < n}."""
-    n = s + 1
-    k = np.searchsorted(c.vec("step", np.int64), n, side="left")
-    return _mxnet_warmup(c, n, c.f("base_lr") * np.power(c.f("factor"), k.astype(np.float64)))
+    """MXNet MultiFactorScheduler: base * f ** #{milestones < n} (= #{milestones <= s})."""
+    k = np.searchsorted(c.vec("step", np.int64), s, side="right")
+    return _mxnet_warmup(c, s, c.f("base_lr") * np.power(c.f("factor"), k.astype(np.float64)))
 
 
 def _mxnet_remaining(c: Stored, s: np.ndarray) -> np.ndarray:
     m, w = c.i("max_update"), c.i("warmup_steps")
-    n = np.minimum(s + 1, m)
+    n = np.minimum(s, m - 1) + 1  # min(s + 1, m)
     return np.clip((m - n) / (m - w), 0, 1)
 
 
@@ -68,14 +68,14 @@ def ref_poly(c: Stored, s: np.ndarray) -> np.ndarray:
     """MXNet PolyScheduler, held past max_update; ``1 - p`` as the exact ratio (M - n) / (M - W)."""
     final = c.f("final_lr")
     after = final + (c.f("base_lr") - final) * np.power(_mxnet_remaining(c, s), c.f("pwr"))
-    return _mxnet_warmup(c, s + 1, after)
+    return _mxnet_warmup(c, s, after)
 
 
 def ref_cosine_scheduler(c: Stored, s: np.ndarray) -> np.ndarray:
     """MXNet CosineScheduler, held past max_update."""
     final = c.f("final_lr")
     after = final + (c.f("base_lr") - final) * cos2_half(1 - _mxnet_remaining(c, s))
-    return _mxnet_warmup(c, s + 1, after)
+    return _mxnet_warmup(c, s, after)
 
 
 def ref_square_root(c: Stored, s: np.ndarray) -> np.ndarray:

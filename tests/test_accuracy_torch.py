@@ -103,10 +103,10 @@ def ref_cyclic_lr(c: Stored, s: np.ndarray) -> np.ndarray:
 
 
 def _one_cycle_ref(c: Stored, s: np.ndarray, values: list[float]) -> np.ndarray:
-    """torch OneCycleLR.get_lr's phase walk (float phase ends), steps past total_steps held at T - 1."""
+    """torch OneCycleLR.get_lr's phase walk (float phase ends), every step from T - 1 on held at T - 1."""
     total, pct = c.i("total_steps"), c.f("pct_start")
     ends = [pct * total - 1] + ([2 * pct * total - 2] if c["three_phase"] else []) + [float(total - 1)]
-    t = np.where(s > total, total - 1, s).astype(np.float64)
+    t = np.minimum(s, total - 1).astype(np.float64)
     out = np.empty(s.shape)
     for k, x in enumerate(t.tolist()):
         start = 0.0

@@ -49,7 +49,8 @@ def ref_wsd(c: Stored, s: np.ndarray) -> np.ndarray:
 def ref_inverse_sqrt(c: Stored, s: np.ndarray) -> np.ndarray:
     """transformers _get_inverse_sqrt_schedule_lr_lambda."""
     w, ts = c.i("num_warmup_steps"), c.i("timescale")
-    decay = 1.0 / np.sqrt((np.maximum(s, w) + (ts - w)) / ts)
+    shifted = np.maximum(s, w).astype(object) + (ts - w)  # Python ints: no int64 wrap near the top
+    decay = 1.0 / np.sqrt((shifted / ts).astype(np.float64))
     return c.f("base_lr") * np.where(s < w, _hf_warm(c, s, w), decay)
 
 

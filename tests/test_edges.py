@@ -9,6 +9,7 @@ import pathlib
 import re
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -333,6 +334,32 @@ def test_from_torch_reads_a_state_dict_with_its_class() -> None:
     assert from_torch(milestones.state_dict(), class_name="MultiStepLR") == lrjit.MultiStepLR(
         0.1, [3, 7], 0.5
     )
+
+
+@pytest.mark.parametrize("anneal_strategy", ["cos", "linear"])
+def test_from_torch_of_a_one_cycle_stepped_to_its_end_holds_without_warning(anneal_strategy: str) -> None:
+    # torch's rate after total_steps steps extrapolates the last phase; lrjit holds the minimum there and
+    # from_torch does not call the scheduler's state a mismatch.
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    from lrjit.interop import from_torch
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    one_cycle = torch.optim.lr_scheduler.OneCycleLR(opt, 0.1, 100, anneal_strategy=anneal_strategy)
+    torch_values = [opt.param_groups[0]["lr"]]
+    for _ in range(100):
+        opt.step()
+        one_cycle.step()
+        torch_values.append(opt.param_groups[0]["lr"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with jax.enable_x64(True):
+            sched = from_torch(one_cycle)
+            ours = np.asarray(sched(np.arange(101)))
+    np.testing.assert_allclose(ours[:100], torch_values[:100], rtol=1e-12, atol=1e-15 * 0.1)  # x64 bound
+    assert ours[100] == ours[99] == pytest.approx(0.1 / 25 / 1e4, rel=1e-12)
+    assert torch_values[100] != pytest.approx(torch_values[99], rel=1e-3)  # torch's extrapolated step
 
 
 def test_compile_reads_a_torch_description_by_its_content() -> None:

@@ -431,12 +431,12 @@ def _one_cycle(schedule: Any, step: jax.Array, values: tuple[jax.Array, ...]) ->
 
     Phase ends (floats, as torch): ``pct_start * T - 1``, then ``2 * pct_start * T - 2`` with three phases,
     then ``T - 1``; the next phase starts where the previous one ends; a step belongs to the first phase
-    whose end it does not pass (the last phase takes every later step). Steps past ``total_steps`` (where
-    torch raises) are evaluated at ``total_steps - 1``.
+    whose end it does not pass. Steps from ``total_steps - 1`` on are the end of the schedule, the last
+    phase's end value.
     """
     dtype = schedule.dtype
     total = schedule.total_steps
-    t = jnp.where(step > total, total - 1, step)
+    t = jnp.minimum(step, total - 1)
     s = t.astype(dtype)
     pct = schedule._float(schedule.pct_start)
     ends = [pct * schedule._float(total) - 1]
@@ -458,7 +458,8 @@ def _one_cycle(schedule: Any, step: jax.Array, values: tuple[jax.Array, ...]) ->
         if schedule.anneal_strategy == "cos":
             value = b + (a - b) * cosine_annealing(frac_left)
         else:
-            value = (b - a) * frac + a
+            # torch's (b - a) * frac + a, as two terms: exactly b at the phase's end (b - a cancels)
+            value = a * frac_left + b * frac
         out = value if out is None else jnp.where(s <= end, value, out)
     assert out is not None
     return out
@@ -474,10 +475,12 @@ class OneCycleLR(Schedule):
     (``'cos'``) or ``a + (b - a) * p`` (``'linear'``), phase ends as torch (``pct_start * total_steps - 1``
     and so on, floats).
 
-    Reference: ``torch.optim.lr_scheduler.OneCycleLR``. torch allows one step more than the schedule:
-    at ``step == total_steps`` it extrapolates the last phase (``p > 1``; for ``'linear'`` that is below the
-    minimum, negative for typical configs); lrjit gives the same. Beyond ``total_steps`` torch raises;
-    lrjit holds the value of step ``total_steps - 1`` (the end of the schedule). torch accepts
+    Reference: ``torch.optim.lr_scheduler.OneCycleLR``; lrjit equals it at steps ``0 .. total_steps - 1``,
+    the steps a run of ``total_steps`` optimizer updates uses. Past the end lrjit holds the value of step
+    ``total_steps - 1`` (the minimum) for every step. torch differs there: at ``step == total_steps`` (the
+    rate its last ``scheduler.step()`` sets, which no update uses) it extrapolates the last phase (``p >
+    1``: above the minimum for ``'cos'``, below it and usually negative for ``'linear'``), and beyond it
+    raises. torch accepts
     ``pct_start`` 0 and 1, and divides by zero at some steps for them (and wherever a phase has zero
     length); lrjit requires ``pct_start`` in (0, 1) and gives a zero-length phase's end value.
     ``momentum()`` gives torch's momentum cycling as a schedule.
@@ -532,7 +535,7 @@ class OneCycleMomentum(Schedule):
     down, up, then held at ``max_momentum``), with the phases and annealing of :class:`OneCycleLR`.
 
     Reference: ``torch.optim.lr_scheduler.OneCycleLR`` (``param_groups[0]['momentum']``, or ``betas[0]``
-    for Adam-type optimizers).
+    for Adam-type optimizers); past the end it holds like :class:`OneCycleLR`.
 
     Args:
       total_steps: the schedule's length (>= 1).

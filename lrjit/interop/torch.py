@@ -17,7 +17,8 @@ the rate torch's optimizer holds after ``k`` calls of ``scheduler.step()`` *from
   built with ``last_epoch >= 0`` (resumed) is converted as if it had been built fresh. With ``check=True``
   (default) the schedule's value at the scheduler's current step is compared with the optimizer's current
   lr, and a mismatch (an lr changed outside the scheduler, an optimizer that was not fresh when the
-  scheduler was built) warns.
+  scheduler was built) warns. A ``OneCycleLR`` stepped ``total_steps`` times is not compared: torch's rate
+  there extrapolates past the schedule's end, where :class:`lrjit.OneCycleLR` holds its last value.
 - **Parameter groups.** Each group gets its own schedule (the groups' ``base_lrs`` / ``initial_lr`` /
   ``max_lr`` differ, the rest is shared). ``param_group=i`` returns group ``i``'s. By default, one group, or
   several whose schedules are equal, give one (unbatched) schedule; groups with different rates give a
@@ -652,12 +653,23 @@ def _from_description(desc: Mapping[str, Any], param_group: int | None) -> Sched
         ) from e
 
 
+def _at_one_cycle_extra_step(desc: Mapping[str, Any]) -> bool:
+    """Whether the active scheduler is a OneCycleLR stepped ``total_steps`` times: torch extrapolates its
+    last phase there, where :class:`lrjit.OneCycleLR` holds its end value (no update uses that rate)."""
+    if desc["class_name"] == "SequentialLR":
+        active = bisect_right(desc["config"]["milestones"], int(desc["last_epoch"]))
+        return _at_one_cycle_extra_step(desc["schedulers"][active])
+    if desc["class_name"] != "OneCycleLR":
+        return False
+    return int(desc["last_epoch"]) >= int(desc["config"]["total_steps"])
+
+
 def _check_position(scheduler: Any, desc: Mapping[str, Any], param_group: int | None) -> None:
     """Warns when the schedule at the scheduler's current step is not the optimizer's current lr."""
     import jax
 
     step = int(desc["last_epoch"])
-    if step < 0:
+    if step < 0 or _at_one_cycle_extra_step(desc):
         return
     groups = scheduler.optimizer.param_groups
     current = np.asarray([float(plain_value(gr["lr"])) for gr in groups])
