@@ -1,8 +1,10 @@
 """The :class:`Schedule` base: a config evaluated as a pure function of the step, and the registry.
 
 ``__call__`` validates and normalizes the step, then hands an integer array to the subclass's
-``_evaluate``; every formula is written with ``jnp`` only, so the same code runs eagerly, under ``jit``,
-under ``vmap`` (one config per lane) and under ``grad``. The arithmetic operators build the compositions
+``_evaluate``; every formula is written with ``jnp`` only, so the same code runs under ``jit``, ``vmap``
+(one config per lane) and ``grad``. A concrete call (no tracer among the step and the leaves) runs the
+jitted program of its structure and step shape, compiled once: the bits of ``jax.jit`` at the cost of
+one dispatch. The arithmetic operators build the compositions
 of :mod:`lrjit.core.operators`, which register themselves here (this module cannot import them: they are
 schedules).
 """
@@ -17,8 +19,8 @@ import numpy as np
 
 from lrjit.core.axes import batch_size, vmap_over_configs
 from lrjit.core.config import Config
-from lrjit.core.fields import FieldTypeError
-from lrjit.core.steps import as_step_array
+from lrjit.core.fields import FieldTypeError, is_traced
+from lrjit.core.steps import as_step_array, concrete_steps
 
 __all__ = [
     "Schedule",
@@ -74,6 +76,18 @@ def sample_child(
     return _SAMPLE_ROLES[role](rng, vector_len, **role_args)
 
 
+def _evaluate_steps(schedule: Schedule, step: jax.Array) -> jax.Array:
+    """``schedule`` at an integer step array of any shape (a leading config axis when batched)."""
+    if batch_size(schedule) is None:
+        return schedule._evaluate(step)
+    return vmap_over_configs(lambda s, t: s._evaluate(t), schedule, step)
+
+
+# Concrete calls run the compiled program of the schedule's structure and the step's shape (cached by
+# jit): no op-by-op dispatch, and the bits of ``jax.jit`` with the schedule as an argument.
+_evaluate_compiled = jax.jit(_evaluate_steps)
+
+
 class Schedule(Config):
     """A learning-rate schedule: an immutable pytree, evaluated as a pure function of the step.
 
@@ -107,10 +121,21 @@ class Schedule(Config):
           A float array of ``step``'s shape (batched schedules prepend their batch axis), in the dtype of
           the float hyperparameters: float32 by default, float64 under x64 with float64 hyperparameters.
         """
-        step = as_step_array(step)
-        if batch_size(self) is None:
-            return self._evaluate(step)
-        return vmap_over_configs(lambda s, t: s._evaluate(t), self, step)
+        if is_traced(step) or any(is_traced(x) for x in jax.tree_util.tree_leaves(self)):
+            return _evaluate_steps(self, as_step_array(step))
+        return _evaluate_compiled(self._resident(), concrete_steps(step))
+
+    def _resident(self) -> Schedule:
+        """This schedule with its leaves on the default device: made on the first concrete call and kept,
+        so that later calls pass device arrays to the compiled program instead of copying every leaf."""
+        twin = self.__dict__.get("_resident_twin")
+        if twin is None:
+            twin = jax.device_put(self)
+            object.__setattr__(self, "_resident_twin", twin)
+        return twin
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_resident_twin"}
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         raise NotImplementedError

@@ -10,7 +10,7 @@ import numpy as np
 
 from lrjit.core.fields import default_int_dtype, is_traced
 
-__all__ = ["as_step_array"]
+__all__ = ["as_step_array", "concrete_steps"]
 
 
 def as_step_array(step: Any) -> jax.Array:
@@ -26,11 +26,24 @@ def as_step_array(step: Any) -> jax.Array:
       TypeError: for float, bool, complex or non-numeric steps.
       ValueError: for concrete steps < 0 or too large for the integer dtype.
     """
-    int_dtype = default_int_dtype()
     if is_traced(step):
         if not jnp.issubdtype(step.dtype, jnp.integer):
             raise TypeError(f"step must be an integer array, got a traced {step.dtype} value")
-        return step.astype(int_dtype)
+        return step.astype(default_int_dtype())
+    return jnp.asarray(concrete_steps(step))
+
+
+def concrete_steps(step: Any) -> np.ndarray | jax.Array:
+    """A concrete ``step``, checked as :func:`as_step_array` checks it, in the integer dtype: a NumPy
+    value, or the jax array itself when it already has that dtype (no device transfer either way)."""
+    int_dtype = default_int_dtype()
+    if type(step) is int:  # the common eager call, checked without building an array first
+        limit = np.iinfo(int_dtype).max
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step}")
+        if step > limit:
+            raise ValueError(f"step must be <= {limit} for {int_dtype} steps (enable x64 for more), got {step}")
+        return np.asarray(step, dtype=int_dtype)
     if isinstance(step, bool | np.bool_):
         raise TypeError(f"step must be an integer, got the bool {step!r}")
     host = np.asarray(step)
@@ -47,5 +60,5 @@ def as_step_array(step: Any) -> jax.Array:
         if hi > limit:
             raise ValueError(f"step must be <= {limit} for {int_dtype} steps (enable x64 for more), got {hi}")
     if isinstance(step, jax.Array):
-        return step.astype(int_dtype)
-    return jnp.asarray(host, dtype=int_dtype)
+        return step if step.dtype == int_dtype else step.astype(int_dtype)
+    return host.astype(int_dtype, copy=False)

@@ -295,8 +295,8 @@ class Noam(Schedule):
     Example:
       >>> import lrjit
       >>> sched = lrjit.Noam(learning_rate=0.1, hidden_size=512, warmup_steps=4000)
-      >>> print(sched(np.array([0, 3999, 15999])))  # peak at s + 1 = warmup_steps
-      [1.7469283e-07 6.9877133e-04 3.4938566e-04]
+      >>> print(np.asarray(sched(np.array([0, 3999, 15999])), np.float64).round(10))  # peak: s + 1 = 4000
+      [1.747000e-07 6.987713e-04 3.493856e-04]
     """
 
     reference = "tensor2tensor.utils.learning_rate.legacy_learning_rate_schedule"
