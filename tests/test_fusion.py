@@ -15,6 +15,7 @@ import pytest
 
 import lrjit
 from lrjit.core.batch import curves_range
+from lrjit.core.schedule import resident
 
 K, N = 4, 1000
 _SHAPE = re.compile(r"=\s*\w+\[(\d+(?:,\d+)*)\]")
@@ -64,3 +65,36 @@ def test_composition_is_one_matrix_kernel(name: str) -> None:
     configs = [COMPOSITIONS[name](rng) for _ in range(K)]
     matrix = _matrix_instructions(lrjit.stack(configs))
     assert len(matrix) == 1 and " fusion(" in matrix[0], "\n".join(matrix)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Shared leaves: what does not vary across a batch is computed once
+# ------------------------------------------------------------------------------------------------------
+_TRANSCENDENTAL = re.compile(r"=\s*f32\[([\d,]*)\][^=]*\b(cosine|exponential|log|power|sine)\(")
+
+PEAK_SWEEPS = {
+    "CosineDecay, constructor": lambda peaks: lrjit.CosineDecay(peaks, 700, alpha=0.01),
+    "CosineDecay, stacked": lambda peaks: lrjit.stack([lrjit.CosineDecay(p, 700, alpha=0.01) for p in peaks]),
+    "CosineDecayRestarts, stacked": lambda peaks: lrjit.stack(
+        [lrjit.CosineDecayRestarts(p, 100, t_mul=2.0, m_mul=0.8) for p in peaks]
+    ),
+    "warmup + cosine, stacked": lambda peaks: lrjit.stack(
+        [lrjit.warmup(lrjit.CosineDecay(p, 900), 100) for p in peaks]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PEAK_SWEEPS)
+def test_a_sweep_over_the_peak_computes_the_curve_shape_once(name: str) -> None:
+    """A batch whose configs differ in the peak rate only (shared leaves: scalars next to a batched leaf,
+    or equal leaves that ``stack`` records) computes every cos/exp/log/pow at [N], once for the batch;
+    the [K, N] kernel only scales it. The rows equal the single configs within the bound."""
+    peaks = np.linspace(0.01, 1.0, K).astype(np.float32)
+    batch = PEAK_SWEEPS[name](peaks)
+    hlo = curves_range.lower(resident(batch), N).compile().as_text()  # what lrjit.curves(batch, N) runs
+    shapes = [m.group(1) for m in _TRANSCENDENTAL.finditer(hlo)]
+    assert str(N) in shapes, f"no [N] transcendental: {shapes}"
+    assert f"{K},{N}" not in shapes, shapes  # scalars and [N] only
+    rows = np.asarray(lrjit.curves(batch, N))
+    for row, single in zip(rows, lrjit.unstack(batch), strict=True):
+        np.testing.assert_allclose(row, lrjit.curves(single, N), rtol=1e-6, atol=1e-7 * float(row.max()))

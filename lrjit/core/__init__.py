@@ -41,7 +41,7 @@ from lrjit.core.operators import (
     Sum,
     is_number,
 )
-from lrjit.core.schedule import Schedule, register_sample_role, registry, sample_child
+from lrjit.core.schedule import Schedule, record_shared_leaves, register_sample_role, registry, sample_child
 from lrjit.core.steps import as_step_array
 
 __all__ = [
@@ -83,6 +83,7 @@ __all__ = [
     "leaf",
     "leaf_names",
     "partition",
+    "record_shared_leaves",
     "register_sample_role",
     "registry",
     "sample_child",

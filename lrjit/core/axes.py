@@ -8,7 +8,7 @@ as boundaries, one more under a stacked sub-schedule); any extra leading dimensi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -16,7 +16,16 @@ import numpy as np
 
 from lrjit.core.config import Config, fields_of
 
-__all__ = ["base_ndims", "batch_dims", "batch_size", "config_axes", "vmap_over_configs"]
+C = TypeVar("C", bound=Config)
+
+__all__ = [
+    "base_ndims",
+    "batch_dims",
+    "batch_size",
+    "config_axes",
+    "share_equal_leaves",
+    "vmap_over_configs",
+]
 
 
 def base_ndims(tree: Any) -> list[int]:
@@ -73,6 +82,38 @@ def config_axes(schedule: Config) -> Config:
     hands ``f`` one config per lane, e.g. to train K models each with its own schedule."""
     treedef = jax.tree_util.tree_structure(schedule)
     return jax.tree_util.tree_unflatten(treedef, [0 if d == 1 else None for d in batch_dims(schedule)])
+
+
+def share_equal_leaves(schedule: C) -> C:
+    """``schedule`` with every batched leaf whose K entries are all equal replaced by one shared entry.
+
+    ``vmap`` leaves shared leaves unbatched, and every operation that depends on shared leaves only (a
+    sweep over the peak rate shares the whole curve's shape) is then computed once, at ``[N]``, not ``[K,
+    N]``. Traced leaves cannot be compared and stay as they are; when every leaf is equal across the
+    batch, the first stays batched, so the batch keeps its size K.
+    """
+    k = batch_size(schedule)
+    if k is None:
+        return schedule
+    leaves, treedef = jax.tree_util.tree_flatten(schedule)
+    dims = batch_dims(schedule)
+    shared = [d == 1 and _all_equal(x) for x, d in zip(leaves, dims, strict=True)]
+    if not any(shared):
+        return schedule
+    if all(s or d == 0 for s, d in zip(shared, dims, strict=True)):
+        shared[dims.index(1)] = False
+    kept = [x[0] if s else x for x, s in zip(leaves, shared, strict=True)]
+    return jax.tree_util.tree_unflatten(treedef, kept)
+
+
+def _all_equal(x: Any) -> bool:
+    """Whether a concrete batched leaf holds K bitwise-equal entries (so NaNs and signed zeros count)."""
+    if isinstance(x, jax.core.Tracer):
+        return False
+    host = np.asarray(jax.random.key_data(x) if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x)
+    if host.dtype.kind == "f":
+        host = host.view(f"u{host.dtype.itemsize}")
+    return bool(np.all(host == host[:1]))
 
 
 def vmap_over_configs(fn: Callable[..., jax.Array], schedule: Config, *args: Any) -> jax.Array:

@@ -17,7 +17,7 @@ import numpy as np
 from lrjit.core.axes import batch_dims, batch_size
 from lrjit.core.config import Config, fields_of
 from lrjit.core.fields import default_int_dtype, is_traced
-from lrjit.core.schedule import Schedule
+from lrjit.core.schedule import Schedule, record_shared_leaves, resident
 from lrjit.core.steps import as_step_array
 
 C = TypeVar("C", bound=Config)
@@ -35,12 +35,16 @@ __all__ = [
 ]
 
 
-def stack(schedules: Sequence[C]) -> C:
+def stack(schedules: Sequence[C], *, share: bool = True) -> C:
     """Stacks K schedules of one structure into one batched schedule (every leaf gets a leading K axis).
 
     Args:
       schedules: single (unbatched) schedules of the same family and structure: same static fields, the
         same optional fields set, the same number of boundaries.
+      share: record which leaves are equal across the K schedules, so that concrete evaluations (calls,
+        :func:`curves`) compute whatever depends on those leaves only once for the batch (see
+        :func:`lrjit.core.record_shared_leaves`). Which leaves are equal is then part of the evaluated
+        program's structure; ``share=False`` evaluates every leaf batched: one program for any values.
 
     Returns:
       A schedule of the same family whose leaves have shape ``[K, ...]``.
@@ -66,7 +70,8 @@ def stack(schedules: Sequence[C]) -> C:
         np.stack(col) if not any(isinstance(x, jax.Array) or is_traced(x) for x in col) else jnp.stack(col)
         for col in columns
     ]
-    return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(first), stacked)
+    batch = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(first), stacked)
+    return record_shared_leaves(batch) if share else batch
 
 
 def first_difference(a: Any, b: Any, path: str = "") -> str | None:
@@ -139,7 +144,10 @@ def curves(schedule: Schedule, steps: int | Any) -> jax.Array:
     """The whole curve matrix in one jitted call.
 
     Compiled once per structure (family, static fields, leaf shapes and dtypes, number of steps): a new
-    config of the same structure reuses the compiled kernel.
+    config of the same structure reuses the compiled kernel. Shared leaves of a batch (scalars next to
+    batched leaves in a batched constructor; leaves :func:`stack` found equal across the configs) are
+    evaluated unbatched, so whatever depends on them only (the curve's shape in a sweep over the peak
+    rate) is computed once for the batch.
 
     Args:
       schedule: a single or batched schedule.
@@ -148,6 +156,8 @@ def curves(schedule: Schedule, steps: int | Any) -> jax.Array:
     Returns:
       ``[K, N]`` for a batched schedule, ``[N]`` for a single one.
     """
+    if not any(is_traced(x) for x in jax.tree_util.tree_leaves(schedule)):
+        schedule = resident(schedule)
     if isinstance(steps, int | np.integer) and not isinstance(steps, bool):
         if not 0 <= steps <= np.iinfo(default_int_dtype()).max:
             raise ValueError(f"steps must be a count >= 0 or an array of steps, got {steps}")

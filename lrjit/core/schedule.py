@@ -17,17 +17,19 @@ from typing import Any, ClassVar
 import jax
 import numpy as np
 
-from lrjit.core.axes import batch_size, vmap_over_configs
+from lrjit.core.axes import batch_size, share_equal_leaves, vmap_over_configs
 from lrjit.core.config import Config
 from lrjit.core.fields import FieldTypeError, is_traced
 from lrjit.core.steps import as_step_array, concrete_steps
 
 __all__ = [
     "Schedule",
+    "record_shared_leaves",
     "register_config_writer",
     "register_operator",
     "register_sample_role",
     "registry",
+    "resident",
     "sample_child",
 ]
 
@@ -83,6 +85,33 @@ def _evaluate_steps(schedule: Schedule, step: jax.Array) -> jax.Array:
     return vmap_over_configs(lambda s, t: s._evaluate(t), schedule, step)
 
 
+def resident(schedule: Schedule) -> Schedule:
+    """``schedule`` as concrete evaluations run it, made on the first one and kept on the object: leaves
+    on the default device (later calls pass device arrays instead of copying each leaf), and the leaves
+    :func:`record_shared_leaves` found equal across a batch shared."""
+    twin = schedule.__dict__.get("_resident_twin")
+    if twin is None:
+        twin = jax.device_put(schedule.__dict__.get("_shared_form", schedule))
+        if any(is_traced(x) for x in jax.tree_util.tree_leaves(twin)):
+            return twin  # made inside a transformation, which traces the transfer: not kept
+        object.__setattr__(schedule, "_resident_twin", twin)
+    return twin
+
+
+def record_shared_leaves(batch: Schedule) -> Schedule:
+    """Records on a concrete batch which batched leaves hold K equal values, and returns it.
+
+    Concrete evaluations (calls, ``lrjit.curves``) then pass those leaves unbatched, so whatever depends
+    on them only is computed once for the batch (a sweep over the peak rate computes the curve's shape
+    at [N], not [K, N]). The leaves keep their K axis: ``jax.vmap`` with ``in_axes=0`` still maps every
+    leaf, and jitted code that takes the batch as an argument evaluates it as given.
+    """
+    shared = share_equal_leaves(batch)
+    if shared is not batch:
+        object.__setattr__(batch, "_shared_form", shared)
+    return batch
+
+
 # Concrete calls run the compiled program of the schedule's structure and the step's shape (cached by
 # jit): no op-by-op dispatch, and the bits of ``jax.jit`` with the schedule as an argument.
 _evaluate_compiled = jax.jit(_evaluate_steps)
@@ -123,16 +152,7 @@ class Schedule(Config):
         """
         if is_traced(step) or any(is_traced(x) for x in jax.tree_util.tree_leaves(self)):
             return _evaluate_steps(self, as_step_array(step))
-        return _evaluate_compiled(self._resident(), concrete_steps(step))
-
-    def _resident(self) -> Schedule:
-        """This schedule with its leaves on the default device: made on the first concrete call and kept,
-        so that later calls pass device arrays to the compiled program instead of copying every leaf."""
-        twin = self.__dict__.get("_resident_twin")
-        if twin is None:
-            twin = jax.device_put(self)
-            object.__setattr__(self, "_resident_twin", twin)
-        return twin
+        return _evaluate_compiled(resident(self), concrete_steps(step))
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_resident_twin"}

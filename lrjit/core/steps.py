@@ -38,11 +38,7 @@ def concrete_steps(step: Any) -> np.ndarray | jax.Array:
     value, or the jax array itself when it already has that dtype (no device transfer either way)."""
     int_dtype = default_int_dtype()
     if type(step) is int:  # the common eager call, checked without building an array first
-        limit = np.iinfo(int_dtype).max
-        if step < 0:
-            raise ValueError(f"step must be >= 0, got {step}")
-        if step > limit:
-            raise ValueError(f"step must be <= {limit} for {int_dtype} steps (enable x64 for more), got {step}")
+        _check_range(step, step, int_dtype)
         return np.asarray(step, dtype=int_dtype)
     if isinstance(step, bool | np.bool_):
         raise TypeError(f"step must be an integer, got the bool {step!r}")
@@ -53,12 +49,15 @@ def concrete_steps(step: Any) -> np.ndarray | jax.Array:
             "convert fractional epochs to integer steps explicitly"
         )
     if host.size:
-        lo, hi = host.min(), host.max()
-        if lo < 0:
-            raise ValueError(f"step must be >= 0, got {lo}")
-        limit = np.iinfo(int_dtype).max
-        if hi > limit:
-            raise ValueError(f"step must be <= {limit} for {int_dtype} steps (enable x64 for more), got {hi}")
+        _check_range(host.min(), host.max(), int_dtype)
     if isinstance(step, jax.Array):
         return step if step.dtype == int_dtype else step.astype(int_dtype)
     return host.astype(int_dtype, copy=False)
+
+
+def _check_range(lo: Any, hi: Any, int_dtype: np.dtype) -> None:
+    if lo < 0:
+        raise ValueError(f"step must be >= 0, got {lo}")
+    limit = np.iinfo(int_dtype).max
+    if hi > limit:
+        raise ValueError(f"step must be <= {limit} for {int_dtype} steps (enable x64 for more), got {hi}")
