@@ -7,11 +7,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from lrjit.core import Composite, IntLike, Schedule, child, leaf, sample_child
 from lrjit.core.fields import NONNEG_INT, POSITIVE_INT, Kind
-from lrjit.core.numerics import saturating_add
+from lrjit.core.numerics import periods_and_remainder, saturating_add
 
 __all__ = ["Hold", "Offset", "Repeat"]
 
@@ -98,4 +97,4 @@ class Repeat(_StepMap):
     period: IntLike = leaf(Kind.INT, POSITIVE_INT)
 
     def _map(self, step: jax.Array) -> jax.Array:
-        return lax.rem(step, jnp.asarray(self.period, step.dtype))
+        return periods_and_remainder(step, self.period)[1]

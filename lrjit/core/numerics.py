@@ -20,6 +20,7 @@ __all__ = [
     "count_boundaries_below",
     "decay_progress",
     "linear_warmup",
+    "periods_and_remainder",
     "ratio",
     "saturating_add",
     "successor",
@@ -129,11 +130,53 @@ def saturating_add(step: jax.Array, offset: jax.Array) -> jax.Array:
 
 
 def whole_periods(step: jax.Array, period: jax.Array) -> jax.Array:
-    """``floor(step / period)`` for steps >= 0 and periods >= 1, as one truncating integer division.
+    """``floor(step / period)`` for steps >= 0 and periods >= 1, exact (see :func:`periods_and_remainder`)."""
+    return periods_and_remainder(step, period)[0]
 
-    (``//`` would add the sign fix-ups of a floor division, which valid input never needs.)
+
+def periods_and_remainder(step: jax.Array, period: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(step // period, step % period)`` for ``0 <= step`` and ``1 <= period``, both at most the integer
+    dtype's largest value (int32, or int64 under x64): exact, without an integer division.
+
+    An integer division is the dominant cost of a staircase: XLA's CPU backend computes it one element at
+    a time (its ``x / 0`` and ``MIN / -1`` semantics are not a vector instruction), and a GPU has no divide
+    instruction. Here the quotient is estimated twice in floats, from a reciprocal that is one value per
+    config (computed once, outside the per-step work), and each estimate is made exact in integers:
+
+    With ``w`` the integer's value bits (31 or 63), the float of ``p`` significand bits (float32: 24,
+    float64: 53, so the estimates are vector multiplies on either backend), ``u = 2**-p``, ``n = step``,
+    ``d = period``, ``x = n / d``, ``k = floor(x)``, and ``c = fl(1 - 8u) / fl(d)`` (exact numerator; the
+    quotient within two roundings of ``(1 - 8u) / d`` even where XLA takes the reciprocal first):
+
+    1. ``q0 = trunc(fl(fl(n) * c))``. The estimate is ``x (1 - 8u)`` times at most four rounding factors
+       in ``[1 - u, 1 + u]``, so it lies in ``[x (1 - 12u), x]``: never above ``x``, so ``q0 <= k`` and
+       ``r0 = n - q0 d`` lies in ``[0, n]`` (no product or difference wraps; the float is below ``2**w``,
+       so the conversion does not saturate); and ``r0 / d = x - q0 < 12u x + 1 <= 12 * 2**(w - p) + 1``:
+       below 1537 (int32 with float32), 12289 (int64 with float64).
+    2. ``q1 = trunc(fl(fl(r0) * c))`` likewise lies in ``(y (1 - 12u) - 1, y]`` for ``y = r0 / d``, and
+       ``12u y < 0.002``: ``q1`` is ``floor(y)`` or ``floor(y) - 1``, so ``r1 = r0 - q1 d`` lies in
+       ``[0, 2d)`` (and in ``[0, n]``).
+    3. One compare: ``r1 >= d`` adds 1 to ``q0 + q1`` and takes ``d`` off ``r1``.
+
+    ``n = q d + r`` with ``0 <= r < d`` is then floor division's quotient and remainder, for every step and
+    period in range (float32 suffices for int8-int32 steps, float64 for int64). Per step: two
+    int-to-float conversions, two float multiplies, two truncations and two integer multiply-subtracts.
     """
-    return lax.div(step, jnp.asarray(period, step.dtype))
+    period = jnp.asarray(period, step.dtype)
+    ftype = jnp.float32 if jnp.iinfo(step.dtype).bits <= 32 else jnp.float64
+    u = 2.0 ** -(jnp.finfo(ftype).nmant + 1)
+    # One value per config: biased below 1 / d, so that no estimate exceeds the true quotient.
+    scale = jnp.asarray(1 - 8 * u, ftype) / period.astype(ftype)
+
+    def estimate(n: jax.Array) -> jax.Array:
+        return (n.astype(ftype) * scale).astype(step.dtype)  # n >= 0: truncation is floor
+
+    q0 = estimate(step)
+    r0 = step - q0 * period
+    q1 = estimate(r0)
+    r1 = r0 - q1 * period
+    carry = r1 >= period
+    return q0 + q1 + carry.astype(step.dtype), jnp.where(carry, r1 - period, r1)
 
 
 def decay_progress(

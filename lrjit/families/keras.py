@@ -42,9 +42,9 @@ from lrjit.core.numerics import (
     count_boundaries_below,
     decay_progress,
     linear_warmup,
+    periods_and_remainder,
     ratio,
     saturating_add,
-    whole_periods,
 )
 from lrjit.families.shapes import cycle_multiplier, geometric_cycle
 
@@ -208,8 +208,7 @@ class PolynomialDecay(Schedule):
     def _evaluate(self, step: jax.Array) -> jax.Array:
         d = self.decay_steps
         # ceil(step / d) as integers, with Keras's multiplier of 1 at step 0.
-        whole = whole_periods(step, d)
-        into = step - whole * d  # step mod d
+        whole, into = periods_and_remainder(step, d)  # into: step mod d
         periods = jnp.maximum(whole + (into != 0), 1)
         # 1 - p as an integer count of steps left over the (stretched) period: no cancellation near the end.
         # With cycle: d * periods - step, written so that no sum passes the largest step.

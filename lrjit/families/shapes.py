@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrjit.core.fields import Domain
-from lrjit.core.numerics import ratio, whole_periods
+from lrjit.core.numerics import periods_and_remainder, ratio, whole_periods
 
 __all__ = ["MAX_CYCLE_MULTIPLIER", "cycle_multiplier", "geometric_cycle", "hashed_normal"]
 
@@ -39,8 +39,8 @@ def cycle_multiplier(least: float, sample: Callable[[np.random.Generator], float
 @jax.custom_jvp
 def _flat_left(step: jax.Array, first_length: jax.Array, mult: jax.Array) -> jax.Array:
     """The fraction of the cycle left for ``mult == 1``, from integer counts."""
-    index = whole_periods(step, first_length)
-    return ratio(((index + 1) * first_length - step).astype(mult.dtype), first_length.astype(mult.dtype))
+    into = periods_and_remainder(step, first_length)[1]
+    return ratio((first_length - into).astype(mult.dtype), first_length.astype(mult.dtype))
 
 
 @_flat_left.defjvp

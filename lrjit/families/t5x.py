@@ -27,7 +27,7 @@ import numpy as np
 
 from lrjit.core import Check, FieldError, FieldTypeError, FloatLike, IntLike, Schedule
 from lrjit.core.fields import NONNEG, Domain, Kind, leaf, static
-from lrjit.core.numerics import cosine_annealing, ratio, whole_periods
+from lrjit.core.numerics import cosine_annealing, periods_and_remainder, ratio, whole_periods
 
 __all__ = ["FactorSchedule", "Noam"]
 
@@ -247,7 +247,7 @@ class FactorSchedule(Schedule):
             elif name == "cosine_decay":
                 k = jnp.maximum(s - w, 0)
                 c = self.steps_per_cycle
-                r = k - whole_periods(k, c) * c  # (s - W) mod steps_per_cycle, exact
+                r = periods_and_remainder(k, c)[1]  # (s - W) mod steps_per_cycle, exact
                 left = ratio(self._float(c - r), self._float(c))
                 ret = ret * cosine_annealing(left)  # 0.5 (1 + cos(pi r / c)), >= 0
             elif name == "rsqrt_hidden_size":

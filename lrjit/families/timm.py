@@ -53,7 +53,7 @@ from lrjit.core.fields import (
     leaf,
     static,
 )
-from lrjit.core.numerics import cosine_annealing, linear_warmup, ratio, whole_periods
+from lrjit.core.numerics import cosine_annealing, linear_warmup, periods_and_remainder, ratio
 from lrjit.families.shapes import cycle_multiplier, geometric_cycle, hashed_normal
 
 __all__ = ["CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler"]
@@ -141,7 +141,7 @@ class _TimmScheduler(Schedule, abstract=True):
         """
         dtype = self.dtype
         length0 = self.t_initial
-        flat = ratio(self._float(t - whole_periods(t, length0) * length0), self._float(length0))
+        flat = ratio(self._float(periods_and_remainder(t, length0)[1]), self._float(length0))
         mult = self._float(self.cycle_mul)
         m = jnp.where(mult != 1, mult, jnp.asarray(2, dtype))
         big = jnp.asarray(float(np.sqrt(np.finfo(dtype).max)) / 4, dtype)

@@ -33,7 +33,13 @@ from lrjit.core.fields import (
     static,
     uniform,
 )
-from lrjit.core.numerics import cosine_annealing, count_boundaries_at_or_below, ratio, whole_periods
+from lrjit.core.numerics import (
+    cosine_annealing,
+    count_boundaries_at_or_below,
+    periods_and_remainder,
+    ratio,
+    whole_periods,
+)
 from lrjit.families.shapes import cycle_multiplier, geometric_cycle
 
 __all__ = [
@@ -304,7 +310,7 @@ class CosineAnnealingLR(Schedule):
         # step mod 2 T_max; where 2 T_max passes the integer range, every step is in the first period.
         beyond = t_max > jnp.iinfo(step.dtype).max - t_max
         period = jnp.where(beyond, 1, 2 * t_max)
-        phase = jnp.where(beyond, step, step - period * whole_periods(step, period))
+        phase = jnp.where(beyond, step, periods_and_remainder(step, period)[1])
         away = jnp.abs(t_max - phase)  # steps from the nearest minimum
         left = ratio(self._float(away), self._float(t_max))
         done = ratio(self._float(t_max - away), self._float(t_max))
@@ -408,9 +414,10 @@ class CyclicLR(Schedule):
         # Where up + down passes the integer range, every step is in the first cycle.
         beyond = up > jnp.iinfo(step.dtype).max - down
         total = jnp.where(beyond, 1, up + down)
-        whole = jnp.where(beyond, 0, whole_periods(step, total))
+        whole, position = periods_and_remainder(step, total)
+        whole = jnp.where(beyond, 0, whole)
+        position = jnp.where(beyond, step, position)
         cycle = self._float(whole + 1)
-        position = step - whole * total
         rising = ratio(self._float(position), self._float(up))
         falling = ratio(self._float(down - (position - up)), self._float(jnp.maximum(down, 1)))
         height = jnp.where(position <= up, rising, falling)

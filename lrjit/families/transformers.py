@@ -25,10 +25,10 @@ from lrjit.core.fields import BOOLEAN, NONNEG, NONNEG_INT, POSITIVE, UNIT, Domai
 from lrjit.core.numerics import (
     cosine_annealing,
     linear_warmup,
+    periods_and_remainder,
     ratio,
     saturating_add,
     warmup_rise,
-    whole_periods,
 )
 
 __all__ = [
@@ -114,8 +114,7 @@ def _product_half_turns_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...])
 def _half_turns(c: jax.Array, m: jax.Array, d: jax.Array) -> jax.Array:
     """``c * m / d`` modulo 2, in [-1, 1], for a float ``c`` and integers ``m >= 0``, ``d >= 1``:
     ``c * (m // d)`` exactly reduced plus ``c * (m % d) / d``."""
-    q = m // d
-    r = m - q * d
+    q, r = periods_and_remainder(m, d)
     frac = ratio(c * r.astype(c.dtype), d.astype(c.dtype))
     return _reduce_half_turns(_product_half_turns(c, q) + frac)
 
@@ -313,7 +312,7 @@ class CosineWithHardRestarts(Schedule):
         w, n = self.num_warmup_steps, self.num_training_steps
         span = jnp.maximum(n - w, 1)
         k = jnp.clip(step - w, 0, span)
-        pos = (self.num_cycles * k) % span
+        pos = periods_and_remainder(self.num_cycles * k, span)[1]
         decay = cosine_annealing(ratio(self._float(span - pos), self._float(span)))
         decay = jnp.where(k >= span, jnp.zeros_like(decay), decay)
         return self.base_lr * jnp.where(step < w, _hf_warmup(self, step, w), decay)
@@ -447,8 +446,7 @@ class Triangular(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         half = self.lr_period_updates // 2
-        cycle = whole_periods(step, 2 * half)
-        r = step - cycle * 2 * half  # position in the cycle, in [0, 2 S)
+        cycle, r = periods_and_remainder(step, 2 * half)  # r: position in the cycle, in [0, 2 S)
         up = ratio(self._float(half - jnp.abs(r - half)), self._float(half))  # 1 - x, in [0, 1]
         shrink = jnp.power(self._float(self.lr_shrink), self._float(cycle))
         peak = self._float(self.max_lr) * shrink
