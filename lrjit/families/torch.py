@@ -38,6 +38,7 @@ from lrjit.core.numerics import (
     count_boundaries_at_or_below,
     periods_and_remainder,
     ratio,
+    scaled_powers,
     whole_periods,
 )
 from lrjit.families.shapes import cycle_multiplier, geometric_cycle
@@ -154,7 +155,9 @@ class MultiStepLR(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = count_boundaries_at_or_below(step, self.milestones)
-        return self.base_lr * jnp.power(self._float(self.gamma), self._float(decays))
+        return scaled_powers(
+            self._float(self.base_lr), self._float(self.gamma), decays, self.milestones.shape[-1]
+        )
 
 
 class ConstantLR(Schedule):
