@@ -23,7 +23,6 @@ __all__ = [
     "periods_and_remainder",
     "ratio",
     "saturating_add",
-    "scaled_powers",
     "successor",
     "warmup_rise",
     "whole_periods",
@@ -178,17 +177,6 @@ def periods_and_remainder(step: jax.Array, period: jax.Array) -> tuple[jax.Array
     r1 = r0 - q1 * period
     carry = r1 >= period
     return q0 + q1 + carry.astype(step.dtype), jnp.where(carry, r1 - period, r1)
-
-
-def scaled_powers(base: jax.Array, factor: jax.Array, count: jax.Array, most: int) -> jax.Array:
-    """``base * factor ** count`` for integer counts in ``[0, most]`` (a number of boundaries passed).
-
-    The ``most + 1`` values are one small table per config and each step reads its entry: the per-step
-    work is a lookup instead of a ``pow`` (which XLA's CPU backend runs as a scalar library call per
-    element), and the entries are the direct formula's values.
-    """
-    table = base * jnp.power(factor, jnp.arange(most + 1, dtype=factor.dtype))
-    return jnp.take(table, count, mode="clip")
 
 
 def decay_progress(

@@ -24,7 +24,6 @@ from lrjit.core.numerics import (
     count_boundaries_at_or_below,
     linear_warmup,
     ratio,
-    scaled_powers,
     successor,
     whole_periods,
 )
@@ -159,10 +158,9 @@ class MultiFactorScheduler(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = count_boundaries_at_or_below(step, self.step)  # milestones below num_update = step + 1
-        decayed = scaled_powers(
-            self._float(self.base_lr), self._float(self.factor), decays, self.step.shape[-1]
+        return _with_warmup(
+            self, step, self.base_lr * jnp.power(self._float(self.factor), self._float(decays))
         )
-        return _with_warmup(self, step, decayed)
 
 
 def _left(schedule: Any, step: jax.Array) -> jax.Array:

@@ -38,7 +38,6 @@ from lrjit.core.numerics import (
     count_boundaries_at_or_below,
     periods_and_remainder,
     ratio,
-    scaled_powers,
     whole_periods,
 )
 from lrjit.families.shapes import cycle_multiplier, geometric_cycle
@@ -155,9 +154,7 @@ class MultiStepLR(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = count_boundaries_at_or_below(step, self.milestones)
-        return scaled_powers(
-            self._float(self.base_lr), self._float(self.gamma), decays, self.milestones.shape[-1]
-        )
+        return self.base_lr * jnp.power(self._float(self.gamma), self._float(decays))
 
 
 class ConstantLR(Schedule):
