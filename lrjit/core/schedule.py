@@ -11,6 +11,7 @@ schedules).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -89,13 +90,21 @@ def resident(schedule: Schedule) -> Schedule:
     """``schedule`` as concrete evaluations run it, made on the first one and kept on the object: leaves
     on the default device (later calls pass device arrays instead of copying each leaf), and the leaves
     :func:`record_shared_leaves` found equal across a batch shared."""
-    twin = schedule.__dict__.get("_resident_twin")
-    if twin is None:
-        twin = jax.device_put(schedule.__dict__.get("_shared_form", schedule))
-        if any(is_traced(x) for x in jax.tree_util.tree_leaves(twin)):
-            return twin  # made inside a transformation, which traces the transfer: not kept
-        object.__setattr__(schedule, "_resident_twin", twin)
-    return twin
+    return _resident_flat(schedule)[0]
+
+
+def _resident_flat(schedule: Schedule) -> tuple[Schedule, jax.tree_util.PyTreeDef, list[jax.Array]]:
+    """:func:`resident`'s schedule with its treedef and leaves: a concrete call passes the leaves (a list
+    of arrays, flattened by jit's dispatch without calling back into Python for every node)."""
+    kept = schedule.__dict__.get("_resident_twin")
+    if kept is not None:
+        return kept
+    twin = jax.device_put(schedule.__dict__.get("_shared_form", schedule))
+    leaves, treedef = jax.tree_util.tree_flatten(twin)
+    if any(is_traced(x) for x in leaves):
+        return twin, treedef, leaves  # made inside a transformation, which traces the transfer: not kept
+    object.__setattr__(schedule, "_resident_twin", (twin, treedef, leaves))
+    return twin, treedef, leaves
 
 
 def record_shared_leaves(batch: Schedule) -> Schedule:
@@ -112,9 +121,13 @@ def record_shared_leaves(batch: Schedule) -> Schedule:
     return batch
 
 
-# Concrete calls run the compiled program of the schedule's structure and the step's shape (cached by
-# jit): no op-by-op dispatch, and the bits of ``jax.jit`` with the schedule as an argument.
-_evaluate_compiled = jax.jit(_evaluate_steps)
+@functools.partial(jax.jit, static_argnums=0)
+def _evaluate_compiled(
+    treedef: jax.tree_util.PyTreeDef, leaves: list[jax.Array], step: jax.Array
+) -> jax.Array:
+    """The compiled program concrete calls run, one per structure and step shape (cached by jit): no
+    op-by-op dispatch, and the bits of ``jax.jit`` with the schedule as an argument (the same trace)."""
+    return _evaluate_steps(jax.tree_util.tree_unflatten(treedef, leaves), step)
 
 
 class Schedule(Config):
@@ -150,9 +163,13 @@ class Schedule(Config):
           A float array of ``step``'s shape (batched schedules prepend their batch axis), in the dtype of
           the float hyperparameters: float32 by default, float64 under x64 with float64 hyperparameters.
         """
-        if is_traced(step) or any(is_traced(x) for x in jax.tree_util.tree_leaves(self)):
+        if is_traced(step) or (
+            "_resident_twin" not in self.__dict__  # kept only for concrete leaves, which never change
+            and any(is_traced(x) for x in jax.tree_util.tree_leaves(self))
+        ):
             return _evaluate_steps(self, as_step_array(step))
-        return _evaluate_compiled(resident(self), concrete_steps(step))
+        _, treedef, leaves = _resident_flat(self)
+        return _evaluate_compiled(treedef, leaves, concrete_steps(step))
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_resident_twin"}
