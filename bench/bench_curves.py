@@ -437,7 +437,7 @@ def make_op_kernels(k: int, n: int) -> dict[str, Callable[[], jax.Array]]:
 
 
 # ------------------------------------------------------------------------------------------ one shape
-def _max_rel_err(got: np.ndarray, ref: np.ndarray) -> float:
+def max_rel_err(got: np.ndarray, ref: np.ndarray) -> float:
     """max |got - ref| over the matrix, relative to each row's largest |ref| (NaN anywhere -> inf)."""
     got, ref = np.asarray(got, np.float64), np.asarray(ref, np.float64)
     if not np.isfinite(got).all():
@@ -476,7 +476,7 @@ def run_shape(k: int, n: int, args: argparse.Namespace, rng: np.random.Generator
         rows_np = {name: v[:k_np] for name, v in w.params.items()}
         row["numpy_K"] = k_np
         reference = w.numpy_curves(rows_np, steps_np)
-        row["lrjit_rel_err"] = _max_rel_err(lrjit_out[:k_np], reference)
+        row["lrjit_rel_err"] = max_rel_err(lrjit_out[:k_np], reference)
         contenders[f"numpy:{w.family}"] = lambda w=w, rows_np=rows_np: w.numpy_curves(rows_np, steps_np)
 
         if w.make_optax is not None:
@@ -486,7 +486,7 @@ def run_shape(k: int, n: int, args: argparse.Namespace, rng: np.random.Generator
             row["optax_K"] = k_opt
             row["optax_first_call_s_per_config"] = statistics.fmean(first)
             optax_out = np.stack([np.asarray(g(steps_jax)) for g in jitted])
-            row["optax_rel_err"] = _max_rel_err(optax_out, reference[:k_opt])
+            row["optax_rel_err"] = max_rel_err(optax_out, reference[:k_opt])
             contenders[f"optax:{w.family}"] = lambda jitted=jitted: [g(steps_jax) for g in jitted]
         del lrjit_out, reference
         rows.append(row)

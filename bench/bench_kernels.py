@@ -491,15 +491,6 @@ def optax_program(w: Workload, k_opt: int, n: int) -> Callable[[], jax.Array]:
     return lambda: run(steps, floats)
 
 
-def _rel_err(got: np.ndarray, ref: np.ndarray) -> float:
-    """max |got - ref| relative to each row's max |ref| (inf if got is not finite)."""
-    got, ref = np.asarray(got, np.float64), np.asarray(ref, np.float64)
-    if not np.isfinite(got).all():
-        return math.inf
-    scale = np.maximum(np.abs(ref).max(axis=1, keepdims=True), np.finfo(np.float64).tiny)
-    return float((np.abs(got - ref) / scale).max())
-
-
 def run_curves(k: int, n: int, args: argparse.Namespace, rng: np.random.Generator) -> list[dict[str, Any]]:
     """Section 1 at one shape: every workload, both floors, optax and numpy, in interleaved rounds."""
     floors = bench_curves.make_floors(k, n, rng)
@@ -525,7 +516,7 @@ def run_curves(k: int, n: int, args: argparse.Namespace, rng: np.random.Generato
             rows_np = {name: v[:k_np] for name, v in w.params.items() if name != "cycles"}
             row["numpy_K"] = k_np
             ref = w.numpy_curves(rows_np, steps_np)
-            row["numpy_err"] = _rel_err(out[:check], ref[:check])
+            row["numpy_err"] = bench_curves.max_rel_err(out[:check], ref[:check])
             assert row["numpy_err"] <= w.tolerance, f"{w.name}: lrjit vs numpy {row['numpy_err']:.2e}"
             contenders[f"numpy:{w.name}"] = lambda f=w.numpy_curves, r=rows_np: f(r, steps_np)
         if w.optax_make is not None:
@@ -537,7 +528,7 @@ def run_curves(k: int, n: int, args: argparse.Namespace, rng: np.random.Generato
             row["optax_K"] = k_opt
             finite = np.isfinite(opt[:check])
             row["optax_nonfinite"] = int((~finite).sum())
-            row["optax_err"] = _rel_err(
+            row["optax_err"] = bench_curves.max_rel_err(
                 out[: min(check, k_opt)], np.where(finite, opt[:check], out[: min(check, k_opt)])
             )
             if w.optax_same:
@@ -602,7 +593,7 @@ def run_peak_only(k: int, n: int, args: argparse.Namespace, rng: np.random.Gener
             vm = jax.jit(lambda s, pk, make=make: jax.vmap(lambda v: make(v)(s))(pk))
             opt = np.asarray(vm(steps, jpeaks))
             check = min(k, args.check_rows)
-            row["optax_err"] = _rel_err(out[:check], opt[:check])
+            row["optax_err"] = bench_curves.max_rel_err(out[:check], opt[:check])
             assert row["optax_err"] <= 5e-6, f"peak-only {name}: lrjit vs optax {row['optax_err']:.2e}"
             contenders[f"optax:{name}"] = lambda vm=vm: vm(steps, jpeaks)
         del out
