@@ -456,3 +456,27 @@ def _float64_reference(sched: lrjit.Schedule, s: np.ndarray) -> np.ndarray:
     # CyclicLR, triangular: up 2**30 + 1, down 2**30 + 1 (the whole range is the first cycle)
     up = 2.0**30 + 1
     return np.where(s <= up, s / up, (2 * up - s) / up)
+
+
+# ------------------------------------------------------------------------------------------- eager path
+def test_eager_calls_follow_the_x64_mode_of_each_call() -> None:
+    # Concrete calls keep the schedule's leaves on the device; the kept copy is per x64 mode, so a call
+    # in the other mode does not reuse leaves canonicalized for the first.
+    with jax.enable_x64(True):
+        sched = lrjit.ExponentialDecay(0.1, 100, 0.5)
+        first = sched(3)
+    assert first.dtype == jnp.float64
+    assert sched(3).dtype == jnp.float32
+    with jax.enable_x64(True):
+        again = sched(3)
+        assert again.dtype == jnp.float64 and again == first
+        assert again == jax.jit(lambda s, t: s(t))(sched, 3)
+
+
+def test_a_called_schedule_pickles_without_its_device_copy() -> None:
+    import pickle
+
+    sched = lrjit.CosineDecay(0.1, 100)
+    value = sched(7)
+    back = pickle.loads(pickle.dumps(sched))
+    assert back == sched and back(7) == value

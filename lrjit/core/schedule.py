@@ -96,14 +96,17 @@ def resident(schedule: Schedule) -> Schedule:
 def _resident_flat(schedule: Schedule) -> tuple[Schedule, jax.tree_util.PyTreeDef, list[jax.Array]]:
     """:func:`resident`'s schedule with its treedef and leaves: a concrete call passes the leaves (a list
     of arrays, flattened by jit's dispatch without calling back into Python for every node)."""
+    # Kept per x64 mode: the transfer canonicalizes dtypes as that mode does (int64 leaves become int32
+    # without it), so a twin made in one mode is not the schedule another mode evaluates.
+    x64 = bool(jax.config.jax_enable_x64)
     kept = schedule.__dict__.get("_resident_twin")
-    if kept is not None:
-        return kept
+    if kept is not None and kept[0] == x64:
+        return kept[1:]
     twin = jax.device_put(schedule.__dict__.get("_shared_form", schedule))
     leaves, treedef = jax.tree_util.tree_flatten(twin)
     if any(is_traced(x) for x in leaves):
         return twin, treedef, leaves  # made inside a transformation, which traces the transfer: not kept
-    object.__setattr__(schedule, "_resident_twin", (twin, treedef, leaves))
+    object.__setattr__(schedule, "_resident_twin", (x64, twin, treedef, leaves))
     return twin, treedef, leaves
 
 
