@@ -51,6 +51,7 @@ from lrjit.frontend import (
     parse,
 )
 from lrjit.interop import from_keras, from_torch
+from lrjit.sweep import Distribution, choice, grid, integers, log_uniform, random, uniform
 
 if TYPE_CHECKING:
     from lrjit import train
@@ -80,6 +81,13 @@ __all__ = [
     "from_keras",
     "from_torch",
     "parse",
+    "Distribution",
+    "choice",
+    "grid",
+    "integers",
+    "log_uniform",
+    "random",
+    "uniform",
     "train",
     *_compose_names,
     *_family_names,

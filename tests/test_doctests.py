@@ -14,6 +14,7 @@ import lrjit
 import lrjit.compose
 import lrjit.core.operators
 import lrjit.families
+import lrjit.sweep
 
 
 def _submodules(package: ModuleType) -> list[str]:
@@ -22,7 +23,12 @@ def _submodules(package: ModuleType) -> list[str]:
     )
 
 
-MODULES = [*_submodules(lrjit.families), *_submodules(lrjit.compose), lrjit.core.operators.__name__]
+MODULES = [
+    *_submodules(lrjit.families),
+    *_submodules(lrjit.compose),
+    *_submodules(lrjit.sweep),
+    lrjit.core.operators.__name__,
+]
 # Modules with no public schedule of their own (shared shapes): nothing to show, so no doctest required.
 WITHOUT_EXAMPLES = {"lrjit.families.shapes"}
 

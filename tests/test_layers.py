@@ -19,7 +19,16 @@ import lrjit
 
 PACKAGE = pathlib.Path(lrjit.__file__).parent
 # Subpackage -> layer; a module may import its own subpackage and lower layers only.
-LAYERS = {"core": 0, "families": 1, "compose": 1, "frontend": 2, "interop": 3, "train": 4, "cli": 5}
+LAYERS = {
+    "core": 0,
+    "families": 1,
+    "compose": 1,
+    "frontend": 2,
+    "interop": 3,
+    "sweep": 3,
+    "train": 4,
+    "cli": 5,
+}
 TOP = max(LAYERS.values()) + 1  # lrjit/__init__.py, lrjit/demo.py, lrjit/examples.py, ...
 
 
