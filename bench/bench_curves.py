@@ -258,18 +258,18 @@ def _log_uniform(rng: np.random.Generator, lo: float, hi: float, k: int) -> np.n
     return np.exp(rng.uniform(math.log(lo), math.log(hi), k))
 
 
-def _np_cosine(p: dict[str, np.ndarray], steps: np.ndarray) -> np.ndarray:
+def np_cosine(p: dict[str, np.ndarray], steps: np.ndarray) -> np.ndarray:
     lr, d, alpha = p["lr"][:, None], p["decay_steps"][:, None], p["alpha"][:, None]
     fraction = np.minimum(steps[None, :], d) / d
     return lr * ((1 - alpha) * 0.5 * (1 + np.cos(np.pi * fraction)) + alpha)
 
 
-def _np_exponential_staircase(p: dict[str, np.ndarray], steps: np.ndarray) -> np.ndarray:
+def np_exponential_staircase(p: dict[str, np.ndarray], steps: np.ndarray) -> np.ndarray:
     lr, d, rate = p["lr"][:, None], p["decay_steps"][:, None], p["decay_rate"][:, None]
     return lr * np.power(rate, (steps[None, :] // d).astype(np.float64))
 
 
-def _np_restarts(p: dict[str, np.ndarray], steps: np.ndarray) -> np.ndarray:
+def np_restarts(p: dict[str, np.ndarray], steps: np.ndarray) -> np.ndarray:
     lr, length, alpha = (
         p["lr"][:, None],
         p["first_decay_steps"][:, None].astype(np.float64),
@@ -317,7 +317,7 @@ def make_workload(family: str, k: int, n: int, rng: np.random.Generator) -> Work
                 float(p["lr"][i]), int(p["decay_steps"][i]), float(p["alpha"][i])
             )
 
-        numpy_curves = _np_cosine
+        numpy_curves = np_cosine
     elif family == "ExponentialDecay":
         p = {
             "lr": lr,
@@ -335,7 +335,7 @@ def make_workload(family: str, k: int, n: int, rng: np.random.Generator) -> Work
                 float(p["lr"][i]), int(p["decay_steps"][i]), float(p["decay_rate"][i]), staircase=True
             )
 
-        numpy_curves = _np_exponential_staircase
+        numpy_curves = np_exponential_staircase
     elif family == "CosineDecayRestarts":
         p = {
             "lr": lr,
@@ -372,7 +372,7 @@ def make_workload(family: str, k: int, n: int, rng: np.random.Generator) -> Work
                 )
             return optax.sgdr_schedule(kwargs)
 
-        numpy_curves = _np_restarts
+        numpy_curves = np_restarts
     else:
         raise ValueError(f"unknown family {family}")
     return Workload(family, k, n, p, make_lrjit, numpy_curves, make_optax if optax is not None else None)

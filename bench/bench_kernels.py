@@ -160,7 +160,7 @@ def make_workloads(k: int, n: int, rng: np.random.Generator) -> list[Workload]:
             ("lr", "alpha"),
             ("decay_steps",),
             lambda q: optax.cosine_decay_schedule(q["lr"], q["decay_steps"], q["alpha"]),
-            numpy_curves=bench_curves._np_cosine,
+            numpy_curves=bench_curves.np_cosine,
         )
     )
 
@@ -206,7 +206,7 @@ def make_workloads(k: int, n: int, rng: np.random.Generator) -> list[Workload]:
             lambda q: optax.exponential_decay(q["lr"], q["decay_steps"], q["decay_rate"], staircase=True),
             optax_same=False,
             optax_note=STAIR_NOTE,
-            numpy_curves=bench_curves._np_exponential_staircase,
+            numpy_curves=bench_curves.np_exponential_staircase,
             tolerance=5e-6,
         )
     )
@@ -247,7 +247,7 @@ def make_workloads(k: int, n: int, rng: np.random.Generator) -> list[Workload]:
                 optax_note=""
                 if integral
                 else "sgdr with rounded cycle lengths (t_mul=1.5 starts are not integers)",
-                numpy_curves=bench_curves._np_restarts,
+                numpy_curves=bench_curves.np_restarts,
                 tolerance=5e-6,
             )
         )
@@ -659,7 +659,7 @@ def run_eager(args: argparse.Namespace) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ compile
 def run_compile(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Section 4: first call of a new structure (trace + lower + compile + one run), fresh functions each
-    round (``bench_pieces._compile``), interleaved over rounds; median per entry."""
+    round (``bench_pieces.compile_and_time``), interleaved over rounds; median per entry."""
     n = 10**4 if args.quick else 10**5
     steps = jnp.arange(n, dtype=jnp.int32)
     b = n // 2
@@ -685,12 +685,12 @@ def run_compile(args: argparse.Namespace) -> list[dict[str, Any]]:
             sched = bench_pieces.make_lrjit(workload, count, n)
             entries[f"lrjit {workload} {count}"] = (lambda: lambda s, t: s(t), (sched, steps))
     for make_fn, fn_args in entries.values():  # per-process caches (jnp helpers' traces) are paid once
-        jax.block_until_ready(bench_pieces._compile(make_fn, fn_args)["compiled"](*fn_args))
+        jax.block_until_ready(bench_pieces.compile_and_time(make_fn, fn_args)["compiled"](*fn_args))
     rounds: dict[str, list[float]] = {name: [] for name in entries}
     for _ in range(args.compile_repeats):
         for name, (make_fn, fn_args) in entries.items():
             t0 = time.perf_counter()
-            compiled = bench_pieces._compile(make_fn, fn_args)["compiled"]
+            compiled = bench_pieces.compile_and_time(make_fn, fn_args)["compiled"]
             jax.block_until_ready(compiled(*fn_args))
             rounds[name].append(time.perf_counter() - t0)
     med = {name: statistics.median(v) for name, v in rounds.items()}

@@ -156,7 +156,7 @@ def reference(workload: str, n: int, steps: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------ measuring
-def _compile(make_fn: Callable[[], Callable[..., Any]], args: Sequence[Any]) -> dict[str, Any]:
+def compile_and_time(make_fn: Callable[[], Callable[..., Any]], args: Sequence[Any]) -> dict[str, Any]:
     """Traces, lowers and compiles a fresh function; returns the times and the executable."""
     jitted = jax.jit(make_fn())
     t0 = time.perf_counter()
@@ -215,7 +215,7 @@ def run_workload(workload: str, pieces: Sequence[int], args: argparse.Namespace)
     compile_rounds: dict[tuple[str, int], list[dict[str, float] | None]] = {}
     executables: dict[tuple[str, int], Any] = {}
     for lib in libs:  # a discarded compile primes the per-process caches (jnp helpers' own traces)
-        _compile(*factory(lib, pieces[0]))
+        compile_and_time(*factory(lib, pieces[0]))
     for lib in libs:
         prev: tuple[int, float] | None = None
         for n in wanted[lib]:
@@ -229,7 +229,7 @@ def run_workload(workload: str, pieces: Sequence[int], args: argparse.Namespace)
                     wanted[lib] = [m for m in wanted[lib] if m < n]
                     break
             make_fn, fn_args = factory(lib, n)
-            first = _compile(make_fn, fn_args)
+            first = compile_and_time(make_fn, fn_args)
             executables[lib, n] = (first.pop("compiled"), fn_args)
             compile_rounds[lib, n] = [first]
             prev = (n, first["total_s"])
@@ -239,7 +239,7 @@ def run_workload(workload: str, pieces: Sequence[int], args: argparse.Namespace)
                 rounds.append(None)
                 continue
             make_fn, fn_args = factory(lib, n)
-            again = _compile(make_fn, fn_args)
+            again = compile_and_time(make_fn, fn_args)
             again.pop("compiled")
             rounds.append(again)
     slow = sorted({f"{lib} n={n}" for (lib, n), r in compile_rounds.items() if None in r})

@@ -177,7 +177,8 @@ def _construct(cls: type[Schedule], axes: dict[str, Any]) -> Schedule:
     nested = [p for p in axes if "." in p]
     if nested:
         raise ValueError(f"{cls.__name__}: a family class takes its own field names only, got {nested[0]!r}")
-    _check_names(cls, list(axes), cls.__name__)
+    for name in axes:
+        _check_name(cls, name, name)
     try:
         return cls(**axes)
     except TypeError as e:
@@ -194,7 +195,7 @@ def _set(schedule: Any, parts: list[str], value: Any, path: str) -> Any:
     if not isinstance(schedule, Schedule) or not parts:
         raise ValueError(f"axis {path!r} does not name a leaf")
     name = parts[0]
-    _check_names(type(schedule), [name], path)
+    _check_name(type(schedule), name, path)
     spec = fields_of(type(schedule))[name]
     if spec.static:
         raise ValueError(
@@ -210,10 +211,7 @@ def _set(schedule: Any, parts: list[str], value: Any, path: str) -> Any:
         raise ValueError(f"axis {path!r}: {e}") from e
 
 
-def _check_names(cls: type[Schedule], names: list[str], where: str) -> None:
+def _check_name(cls: type[Schedule], name: str, path: str) -> None:
     fields = fields_of(cls)
-    for name in names:
-        if name not in fields:
-            raise ValueError(
-                f"{where}: {cls.__name__} has no field {name!r}{did_you_mean(name, list(fields))}"
-            )
+    if name not in fields:
+        raise ValueError(f"{path}: {cls.__name__} has no field {name!r}{did_you_mean(name, list(fields))}")
