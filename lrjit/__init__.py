@@ -23,7 +23,6 @@ from lrjit.core import (
     checked_call,
     combine,
     config_axes,
-    curves,
     fields_of,
     partition,
     registry,
@@ -51,7 +50,18 @@ from lrjit.frontend import (
     parse,
 )
 from lrjit.interop import from_keras, from_torch
-from lrjit.sweep import Distribution, choice, grid, integers, log_uniform, random, uniform
+from lrjit.sweep import (
+    Distribution,
+    Sweep,
+    choice,
+    curves,
+    grid,
+    integers,
+    log_uniform,
+    random,
+    reduce,
+    uniform,
+)
 
 if TYPE_CHECKING:
     from lrjit import train
@@ -82,11 +92,13 @@ __all__ = [
     "from_torch",
     "parse",
     "Distribution",
+    "Sweep",
     "choice",
     "grid",
     "integers",
     "log_uniform",
     "random",
+    "reduce",
     "uniform",
     "train",
     *_compose_names,

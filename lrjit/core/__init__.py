@@ -9,6 +9,7 @@ from lrjit.core.batch import (
     is_float_leaf,
     partition,
     stack,
+    take,
     unstack,
 )
 from lrjit.core.checked import checked_call
@@ -90,5 +91,6 @@ __all__ = [
     "stack",
     "static",
     "static_names",
+    "take",
     "unstack",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "is_float_leaf",
     "partition",
     "stack",
+    "take",
     "unstack",
 ]
 
@@ -115,16 +116,23 @@ def _show(x: Any) -> str:
 def unstack(schedule: C) -> list[C]:
     """The K single schedules of a batched schedule (shared leaves are repeated)."""
     k = batch_size(schedule)
-    if k is None:
-        return [schedule]
+    return [schedule] if k is None else [take(schedule, i) for i in range(k)]
+
+
+def take(schedule: C, index: Any) -> C:
+    """Some configs of a batched schedule: ``index`` (an int, a slice or an integer array) applied to the
+    config axis of every batched leaf; shared leaves stay shared. An int gives a single config.
+
+    Works on NumPy and JAX leaves, also inside ``jit`` (a traced integer array, or ``jax.lax``'s dynamic
+    slicing applied by the caller through the same leaf selection).
+    """
+    if batch_size(schedule) is None:
+        raise ValueError("take needs a batched schedule; this one is a single config")
     leaves, treedef = jax.tree_util.tree_flatten(schedule)
     dims = batch_dims(schedule)
-    return [
-        jax.tree_util.tree_unflatten(
-            treedef, [x[i] if d == 1 else x for x, d in zip(leaves, dims, strict=True)]
-        )
-        for i in range(k)
-    ]
+    return jax.tree_util.tree_unflatten(
+        treedef, [x[index] if d == 1 else x for x, d in zip(leaves, dims, strict=True)]
+    )
 
 
 @jax.jit
