@@ -15,6 +15,7 @@ import lrjit.compose
 import lrjit.core.operators
 import lrjit.families
 import lrjit.sweep
+import lrjit.train.population
 
 
 def _submodules(package: ModuleType) -> list[str]:
@@ -28,6 +29,7 @@ MODULES = [
     *_submodules(lrjit.compose),
     *_submodules(lrjit.sweep),
     lrjit.core.operators.__name__,
+    lrjit.train.population.__name__,
 ]
 # Modules with no public schedule of their own (shared shapes): nothing to show, so no doctest required.
 WITHOUT_EXAMPLES = {"lrjit.families.shapes"}

@@ -2,7 +2,8 @@
 
 - :mod:`lrjit.train.bridge`: lrjit schedules in optax; ``inject_hyperparams`` with float32
   hyperparameters whatever the params' dtype.
-- :mod:`lrjit.train.population`: K models with K schedule configs in one jitted, vmapped step.
+- :mod:`lrjit.train.population`: K models with K schedule configs in one jitted, vmapped step,
+  or a whole training run of them as one jitted program (``population_run``).
 - :mod:`lrjit.train.plateau`: torch's ReduceLROnPlateau as a pure state machine and an optax transform.
 - :mod:`lrjit.train.checkpoint`: bit-exact checkpoints of any training state, structure-checked on load.
 """
@@ -16,7 +17,13 @@ from lrjit.train.checkpoint import (
 )
 from lrjit.train.plateau import PlateauState, ReduceLROnPlateau, reduce_on_plateau
 from lrjit.train.plateau import scale as plateau_scale
-from lrjit.train.population import population_init, population_step, replicate, schedule_axes
+from lrjit.train.population import (
+    population_init,
+    population_run,
+    population_step,
+    replicate,
+    schedule_axes,
+)
 
 __all__ = [
     "CheckpointError",
@@ -28,6 +35,7 @@ __all__ = [
     "load_checkpoint",
     "plateau_scale",
     "population_init",
+    "population_run",
     "population_step",
     "reduce_on_plateau",
     "replicate",

@@ -32,6 +32,15 @@ static fields, optional fields set, K) reuses the compiled program::
         params, opt_states, metrics = step(params, opt_states, schedules, batch)
     metrics["loss"]                         # [K]: one loss per model
 
+:func:`population_run` runs the whole training, T steps of the K models, as one jitted program: a
+``jax.lax.scan`` over the steps of the same vmapped ``train_step``, with the data of every step stacked on a
+leading axis of T (one host call, no Python loop, no per-step dispatch)::
+
+    run = population_run(train_step)
+    batches = jax.tree.map(lambda b: jnp.stack([b] * 100), batch)  # T = 100 steps: leaves [T, ...]
+    params, opt_states, metrics = run(params, opt_states, schedules, batches)
+    metrics["loss"]                         # [T, K]: one loss per step and model
+
 Pattern reference: ``jax.vmap`` over per-example or per-model functions (JAX "Automatic vectorization");
 the schedules are optax schedules, so any ``optax`` optimizer built from one config works per model.
 """
@@ -43,11 +52,12 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from lrjit.core import Config, config_axes
 
-__all__ = ["population_init", "population_step", "replicate", "schedule_axes"]
+__all__ = ["population_init", "population_run", "population_step", "replicate", "schedule_axes"]
 
 TrainStep = Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]]
 
@@ -124,8 +134,109 @@ def population_step(train_step: TrainStep, *, data_axes: Any = None, donate: boo
       ``step(params, opt_states, schedules, batch) -> (params, opt_states, metrics)``, jitted.
     """
 
+    return jax.jit(_vmapped(train_step, data_axes), donate_argnums=(0, 1) if donate else ())
+
+
+def population_run(
+    train_step: TrainStep, *, data_axes: Any = None, donate: bool = False, unroll: int = 1
+) -> TrainStep:
+    """The whole training of K models for T steps as one jitted program: :func:`population_step` under
+    ``jax.lax.scan``.
+
+    ``train_step(params, opt_state, schedule, batch) -> (params, opt_state, metrics)`` is the step of one
+    model with one config, as for :func:`population_step`. The returned function computes, for t = 0 ..
+    T-1 and every model i at once (vmapped)::
+
+        params_i, opt_state_i, metrics[t, i] = train_step(params_i, opt_state_i, schedule_i, batches[t])
+
+    and returns the final params and optimizer states (leading axis K) and the metrics of every step
+    stacked on a new leading axis: each metrics leaf ``[T, K, ...]`` (``metrics[t]`` is what
+    :func:`population_step` returns at step t). Model i's optimizer counts its own updates, so update t uses
+    ``schedule_i(t)`` when the states come fresh from :func:`population_init`; a run continues from any
+    states, e.g. those of a previous run (the count carries on).
+
+    The data: ``batches`` is a pytree whose every leaf has a leading axis of T, the number of steps; step t
+    sees ``jax.tree.map(lambda b: b[t], batches)``, then split over the models by ``data_axes`` (None: one
+    batch shared by all K models, leaves ``[T, ...]``; 0: one batch per model, leaves ``[T, K, ...]``; or
+    a pytree prefix mixing both). Data that is a pure function of the step (indices into a dataset the step
+    closes over, a random key folded with the step) needs no stacked copy: pass ``jnp.arange(T)`` as
+    ``batches`` and compute it from the step index inside ``train_step``.
+
+    The whole run is one XLA program: one compilation per structure of the arguments (shapes, T, the
+    schedules' structure), reused for new configs of the same structure as :func:`population_step` is.
+    It computes the same operations as T calls of :func:`population_step`; whether the two agree bitwise
+    is XLA's business (the loop body may be fused differently from the standalone step).
+
+    Args:
+      train_step: the step of one model.
+      data_axes: the ``vmap`` axes of one step's data, as in :func:`population_step`.
+      donate: donate the params and optimizer-state buffers to the outputs (``donate_argnums``).
+      unroll: how many steps ``jax.lax.scan`` unrolls per loop iteration (an integer >= 1; 1 by default).
+
+    Returns:
+      ``run(params, opt_states, schedules, batches) -> (params, opt_states, metrics)``, jitted.
+
+    Raises:
+      ValueError: for an ``unroll`` that is not an integer >= 1, and (when ``run`` is traced) for
+        ``batches`` without arrays or whose leaves do not share one leading length T >= 1.
+
+    Example: K = 3 models minimizing ``(w - 3)**2 / 2`` by plain SGD, each at its own constant rate.
+
+      >>> import jax, jax.numpy as jnp, numpy as np, optax, lrjit
+      >>> from lrjit.train.population import population_init, population_run, replicate
+      >>> def train_step(w, opt_state, schedule, batch):
+      ...     loss, grad = jax.value_and_grad(lambda w: (w - batch) ** 2 / 2)(w)
+      ...     updates, opt_state = optax.sgd(schedule).update(grad, opt_state)
+      ...     return optax.apply_updates(w, updates), opt_state, {"loss": loss}
+      >>> schedules = lrjit.grid(lrjit.ExponentialDecay(0.1, 1, 1.0), initial_learning_rate=[0.25, 0.5, 1.0])
+      >>> params = replicate(jnp.float32(0.0), 3)
+      >>> opt_states = population_init(optax.sgd, params, schedules)
+      >>> run = population_run(train_step)
+      >>> params, opt_states, metrics = run(params, opt_states, schedules, jnp.full(4, 3.0))  # T = 4
+      >>> print(metrics["loss"].shape, params)
+      (4, 3) [2.0507812 2.8125    3.       ]
+      >>> print(metrics["loss"][:, 0])
+      [4.5       2.53125   1.4238281 0.8009033]
+    """
+    if isinstance(unroll, bool) or not isinstance(unroll, int | np.integer) or unroll < 1:
+        raise ValueError(f"population_run: unroll must be an integer >= 1, got {unroll!r}")
+    step = _vmapped(train_step, data_axes)
+
+    def run(params: Any, opt_states: Any, schedules: Any, batches: Any) -> tuple[Any, Any, Any]:
+        _check_steps(batches)
+
+        def body(carry: tuple[Any, Any], batch: Any) -> tuple[tuple[Any, Any], Any]:
+            params, opt_states, metrics = step(*carry, schedules, batch)
+            return (params, opt_states), metrics
+
+        (params, opt_states), metrics = jax.lax.scan(body, (params, opt_states), batches, unroll=int(unroll))
+        return params, opt_states, metrics
+
+    return jax.jit(run, donate_argnums=(0, 1) if donate else ())
+
+
+def _vmapped(train_step: TrainStep, data_axes: Any) -> TrainStep:
+    """``train_step`` vmapped over the models, their configs and (by ``data_axes``) the data."""
+
     def step(params: Any, opt_states: Any, schedules: Any, batch: Any) -> tuple[Any, Any, Any]:
         axes = (0, 0, schedule_axes(schedules), data_axes)
         return jax.vmap(train_step, in_axes=axes)(params, opt_states, schedules, batch)
 
-    return jax.jit(step, donate_argnums=(0, 1) if donate else ())
+    return step
+
+
+def _check_steps(batches: Any) -> int:
+    """T, the leading length every leaf of ``batches`` shares."""
+    shapes = [jnp.shape(x) for x in jax.tree.leaves(batches)]
+    if not shapes:
+        raise ValueError(
+            "population_run: batches holds no arrays; it needs a leading step axis of T >= 1 "
+            "(pass jnp.arange(T) for T steps whose data the train step computes from the step index)"
+        )
+    lengths = {s[0] if s else 0 for s in shapes}
+    if len(lengths) != 1 or 0 in lengths:
+        raise ValueError(
+            "population_run: every leaf of batches needs a leading step axis of one length T >= 1, "
+            f"got leaf shapes {shapes}"
+        )
+    return int(lengths.pop())
