@@ -48,6 +48,7 @@ from lrjit.frontend import (
     compile,
     from_config,
     parse,
+    to_spec,
 )
 from lrjit.interop import from_keras, from_torch
 from lrjit.sweep import (
@@ -62,6 +63,7 @@ from lrjit.sweep import (
     reduce,
     uniform,
 )
+from lrjit.viz import plot
 
 if TYPE_CHECKING:
     from lrjit import train
@@ -91,6 +93,8 @@ __all__ = [
     "from_keras",
     "from_torch",
     "parse",
+    "to_spec",
+    "plot",
     "Distribution",
     "Sweep",
     "choice",

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import lrjit
+from lrjit.core import Summary
 from lrjit.examples import EXAMPLE_STEPS, examples
 
 
@@ -24,7 +25,8 @@ def curve_table(curves: dict[str, np.ndarray]) -> str:
     header = f"{'family':<24} {'step 0':>11} {'peak':>11} {'at step':>8} {'final':>11}"
     rows = [header, "-" * len(header)]
     for name, y in curves.items():
-        rows.append(f"{name:<24} {y[0]:>11.5g} {y.max():>11.5g} {int(y.argmax()):>8d} {y[-1]:>11.5g}")
+        s = Summary.from_curves(y)
+        rows.append(f"{name:<24} {s.step0:>11.5g} {s.peak:>11.5g} {s.peak_step:>8d} {s.final:>11.5g}")
     return "\n".join(rows)
 
 

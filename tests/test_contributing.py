@@ -16,6 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 # Suites that cover every registered family generically: they do not count as a family's reference test.
 GENERIC = {
+    "test_cli.py",
     "test_compose.py",
     "test_config.py",
     "test_contributing.py",
@@ -26,9 +27,11 @@ GENERIC = {
     "test_layers.py",
     "test_optax_bridge.py",
     "test_piece_count.py",
+    "test_plotting.py",
     "test_registry_properties.py",
     "test_resume.py",
     "test_spec_language.py",
+    "test_to_spec.py",
     "test_typing.py",
     "test_validation.py",
 }

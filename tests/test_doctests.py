@@ -13,6 +13,7 @@ import pytest
 import lrjit
 import lrjit.compose
 import lrjit.core.operators
+import lrjit.core.schedule
 import lrjit.families
 import lrjit.sweep
 import lrjit.train.population
@@ -29,6 +30,9 @@ MODULES = [
     *_submodules(lrjit.compose),
     *_submodules(lrjit.sweep),
     lrjit.core.operators.__name__,
+    lrjit.core.schedule.__name__,
+    "lrjit.frontend.unparse",
+    "lrjit.viz.plotting",
     lrjit.train.population.__name__,
 ]
 # Modules with no public schedule of their own (shared shapes): nothing to show, so no doctest required.
@@ -37,6 +41,8 @@ WITHOUT_EXAMPLES = {"lrjit.families.shapes"}
 
 @pytest.mark.parametrize("name", MODULES)
 def test_module_doctests_pass(name: str) -> None:
+    if name.startswith("lrjit.viz."):
+        pytest.importorskip("matplotlib", reason="lrjit.plot needs matplotlib (the plot extra)")
     module = importlib.import_module(name)
     result = doctest.testmod(
         module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False, report=True

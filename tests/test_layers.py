@@ -3,9 +3,9 @@
 ``lrjit.core`` (config machinery, fields, steps, numerics, batching, operators) imports nothing else from
 lrjit; ``families`` and ``compose`` import only core (and not each other); ``frontend`` (configs, the spec
 language, compile, the importer registry) imports those; ``interop`` (one module per source library)
-imports the front end; ``train`` and the command line sit on top; the package's top-level modules
-(``lrjit/__init__.py``, the demo, the examples) may import anything. Every import counts, also one inside a
-function. CONTRIBUTING.md describes the layers.
+imports the front end; ``train``, ``viz`` (plots) and the command line sit on top; the package's top-level
+modules (``lrjit/__init__.py``, the demo, the examples) may import anything. Every import counts, also one
+inside a function. CONTRIBUTING.md describes the layers.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ LAYERS = {
     "interop": 3,
     "sweep": 3,
     "train": 4,
+    "viz": 4,
     "cli": 5,
 }
 TOP = max(LAYERS.values()) + 1  # lrjit/__init__.py, lrjit/demo.py, lrjit/examples.py, ...

@@ -42,7 +42,14 @@ from lrjit.core.operators import (
     Sum,
     is_number,
 )
-from lrjit.core.schedule import Schedule, record_shared_leaves, register_sample_role, registry, sample_child
+from lrjit.core.schedule import (
+    Schedule,
+    Summary,
+    record_shared_leaves,
+    register_sample_role,
+    registry,
+    sample_child,
+)
 from lrjit.core.steps import as_step_array
 
 __all__ = [
@@ -68,6 +75,7 @@ __all__ = [
     "Quotient",
     "Schedule",
     "Sum",
+    "Summary",
     "as_step_array",
     "batch_dims",
     "batch_size",

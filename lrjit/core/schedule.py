@@ -11,6 +11,7 @@ schedules).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -25,6 +26,7 @@ from lrjit.core.steps import as_step_array, concrete_steps
 
 __all__ = [
     "Schedule",
+    "Summary",
     "record_shared_leaves",
     "register_config_writer",
     "register_operator",
@@ -133,6 +135,37 @@ def _evaluate_compiled(
     return _evaluate_steps(jax.tree_util.tree_unflatten(treedef, leaves), step)
 
 
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """A curve's landmarks (:meth:`Schedule.summary`): Python numbers for a single schedule, ``[K]`` arrays
+    for a batched one. Ties go to the first step.
+
+    Attributes:
+      step0: the value at the first step evaluated (step 0 for a count of steps).
+      peak, peak_step: the largest value and its step.
+      final: the value at the last step evaluated.
+      min, min_step: the smallest value and its step.
+    """
+
+    step0: Any
+    peak: Any
+    peak_step: Any
+    final: Any
+    min: Any
+    min_step: Any
+
+    @classmethod
+    def from_curves(cls, values: Any, steps: Any = None) -> Summary:
+        """The summary of curves already evaluated: ``values`` ``[N]`` or ``[K, N]`` at ``steps`` (a 1-D
+        array of the N steps; ``0..N-1`` when None)."""
+        y = np.asarray(values)
+        if y.ndim not in (1, 2) or y.shape[-1] == 0:
+            raise ValueError(f"summary needs [N] or [K, N] values with N >= 1, got shape {y.shape}")
+        grid = np.arange(y.shape[-1]) if steps is None else np.asarray(steps)
+        out = (y[..., 0], y.max(-1), grid[y.argmax(-1)], y[..., -1], y.min(-1), grid[y.argmin(-1)])
+        return cls(*(x.item() if x.ndim == 0 else x for x in out))
+
+
 class Schedule(Config):
     """A learning-rate schedule: an immutable pytree, evaluated as a pure function of the step.
 
@@ -179,6 +212,24 @@ class Schedule(Config):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         raise NotImplementedError
+
+    def summary(self, steps: int | Any) -> Summary:
+        """The curve's landmarks over ``steps`` (a count N: steps ``0..N-1``; or a 1-D array of steps):
+        the first and last values, the peak and the minimum with their steps (see :class:`Summary`).
+
+        Example:
+          >>> import lrjit
+          >>> lrjit.warmup(lrjit.CosineDecay(1.0, decay_steps=100), steps=10).summary(120)
+          Summary(step0=0.0, peak=1.0, peak_step=10, final=0.0, min=0.0, min_step=0)
+        """
+        if isinstance(steps, bool) or (np.ndim(steps) == 0 and not isinstance(steps, int | np.integer)):
+            raise TypeError(f"summary: steps must be a count or a 1-D array of steps, got {steps!r:.60}")
+        grid = np.arange(steps) if np.ndim(steps) == 0 else np.asarray(steps)
+        if grid.ndim != 1 or grid.size == 0:
+            raise ValueError(
+                f"summary: steps must be a count >= 1 or a 1-D array of steps, got {steps!r:.60}"
+            )
+        return Summary.from_curves(self(grid), grid)
 
     def to_config(self) -> dict[str, Any]:
         """This schedule as a JSON-safe dict (family, every field, nested compositions, a format version);

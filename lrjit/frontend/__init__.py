@@ -11,6 +11,7 @@ from lrjit.frontend.importers import (
     register_importer,
 )
 from lrjit.frontend.language import SpecError, parse
+from lrjit.frontend.unparse import to_spec
 
 __all__ = [
     "FORMAT_VERSION",
@@ -27,4 +28,5 @@ __all__ = [
     "register_importer",
     "to_config",
     "to_schedule",
+    "to_spec",
 ]
