@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -183,14 +184,17 @@ def _json_lines(stdout: str) -> list[dict[str, Any]]:
 
 
 def test_sharded_sweep_on_8_cpu_devices() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(WORKERS / "sharded_sweep.py")],
-        env=_env(8),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(WORKERS / "sharded_sweep.py")],
+            env=_env(8),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired as e:  # subprocess.run has killed it
+        pytest.fail(f"the 8-device worker did not finish in {TIMEOUT_S} s:\n{e.stdout!s}\n{e.stderr!s}")
     results = _json_lines(proc.stdout)
     shown = f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}"
     assert proc.returncode == 0, shown
@@ -226,39 +230,37 @@ def _load_worker(name: str) -> ModuleType:
 
 @pytest.fixture(scope="module")
 def distributed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
-    """Two ``jax.distributed`` processes of 2 CPU devices each; their output folder and JSON lines."""
+    """Two ``jax.distributed`` processes of 2 CPU devices each; their output folder and JSON lines.
+
+    Their output goes to files (no pipe to fill); when one process fails, the other (waiting for it in a
+    collective) is killed at once, and a hang is killed after ``TIMEOUT_S``.
+    """
     out = tmp_path_factory.mktemp("distributed")
     port = _free_port()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(WORKERS / "distributed_sweep.py"), str(i), "2", str(port), str(out)],
-            env=_env(2),
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(2)
-    ]
-    outputs: list[tuple[str, str]] = []
+    logs = [(out / f"process{i}.stdout", out / f"process{i}.stderr") for i in range(2)]
+    procs = []
+    for i, (stdout, stderr) in enumerate(logs):
+        with stdout.open("w") as o, stderr.open("w") as e:
+            args = [sys.executable, str(WORKERS / "distributed_sweep.py"), str(i), "2", str(port), str(out)]
+            procs.append(subprocess.Popen(args, env=_env(2), cwd=REPO, stdout=o, stderr=e))
+    deadline = time.monotonic() + TIMEOUT_S
     try:
-        for proc in procs:
-            try:
-                outputs.append(proc.communicate(timeout=TIMEOUT_S))
-            except subprocess.TimeoutExpired:
-                for p in procs:
-                    p.kill()
-                outputs += [p.communicate() for p in procs[len(outputs) :]]
-                pytest.fail(f"the distributed workers did not finish in {TIMEOUT_S} s:\n{_show(outputs)}")
+        while any(p.poll() is None for p in procs):
+            if time.monotonic() > deadline or any(p.poll() not in (None, 0) for p in procs):
+                break
+            time.sleep(0.05)
     finally:
-        for p in procs:  # a failure anywhere above leaves no process behind
+        for p in procs:  # the survivor of a failure, a hang, or an interrupted test: none is left behind
             if p.poll() is None:
                 p.kill()
-                p.communicate()
+            p.wait()
+    outputs = [(o.read_text(), e.read_text()) for o, e in logs]
     codes = [p.returncode for p in procs]
     if 77 in codes:
         pytest.skip(f"CPU collectives (gloo) are unavailable here:\n{_show(outputs)}")
-    assert codes == [0, 0], f"exit codes {codes}:\n{_show(outputs)}"
+    assert codes == [0, 0], f"exit codes {codes} (negative: killed after a failure or {TIMEOUT_S} s):\n" + (
+        _show(outputs)
+    )
     yield out, [line for stdout, _ in outputs for line in _json_lines(stdout)]
 
 
@@ -276,6 +278,7 @@ def test_two_processes_match_one(distributed: tuple[Path, list[dict[str, Any]]])
         assert info["processes"] == 2 and info["global_devices"] == 4 and info["local_devices"] == 2
         assert info["curves_fully_addressable"] is False and info["curves_devices"] == 4
         assert info["params_devices"] == 4
+        assert info["keys_roundtrip"] and info["reshard_equal"]
     worker = _load_worker("distributed_sweep")
     sweep = worker.sweep()
     curves = lrjit.curves(sweep, worker.N)

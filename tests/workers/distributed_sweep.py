@@ -13,7 +13,9 @@ and ``front_door_*.npy`` when they work). Exit code 77: CPU collectives (gloo) a
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,10 @@ def main(process_id: int, num_processes: int, port: int, out: Path) -> int:
     called = curves_at(sharded, np.arange(10, dtype=np.int32))
     probes = {"lrjit_curves": lambda: lrjit.curves(sharded, N), "call": lambda: sharded(np.arange(10))}
     front_doors = {name: _probe(fn) for name, fn in probes.items()}
+    # Re-sharding global arrays (jax.device_put between shardings) and keys (placed as their raw data).
+    resharded = curves_range(shard(sharded, config_mesh(devices=jax.devices()[::-1])), N)
+    keys = jax.random.split(jax.random.key(0), 8)
+    keys_back = gather(shard_configs(keys, mesh))
     params, schedules, batch = population()
     trained = train(shard_configs(params, mesh), shard(schedules, mesh), share(batch, mesh))
     info = {
@@ -120,11 +126,13 @@ def main(process_id: int, num_processes: int, port: int, out: Path) -> int:
         "curves_devices": len(curves.sharding.device_set),
         "local_shards": [list(s.data.shape) for s in curves.addressable_shards],
         "params_devices": len(trained.sharding.device_set),
+        "keys_roundtrip": bool(np.array_equal(jax.random.key_data(keys_back), jax.random.key_data(keys))),
         "front_doors": {name: status for name, (status, _) in front_doors.items()},
     }
     worked = {f"front_door_{name}": value for name, (_, value) in front_doors.items() if value is not None}
     # A collective: every process gathers the same arrays in the same order.
     results = gather({"curves": curves, "call": called, "params": trained, **worked})
+    info["reshard_equal"] = bool(np.array_equal(gather(resharded), results["curves"]))
     if jax.process_index() == 0:
         out.mkdir(parents=True, exist_ok=True)
         for name, value in results.items():
@@ -135,4 +143,12 @@ def main(process_id: int, num_processes: int, port: int, out: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])))
+    try:
+        code = main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
+    except BaseException:
+        traceback.print_exc()
+        # Exit now: the interpreter's exit would wait in jax.distributed's shutdown barrier for the other
+        # process, which in turn waits for this one in a collective.
+        sys.stderr.flush()
+        os._exit(1)
+    sys.exit(code)
