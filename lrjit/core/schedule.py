@@ -104,12 +104,20 @@ def _resident_flat(schedule: Schedule) -> tuple[Schedule, jax.tree_util.PyTreeDe
     kept = schedule.__dict__.get("_resident_twin")
     if kept is not None and kept[0] == x64:
         return kept[1:]
-    twin = jax.device_put(schedule.__dict__.get("_shared_form", schedule))
+    # Arrays spread over several processes are already where their program runs (device_put refuses them).
+    twin = jax.tree.map(
+        lambda x: x if _spans_processes(x) else jax.device_put(x),
+        schedule.__dict__.get("_shared_form", schedule),
+    )
     leaves, treedef = jax.tree_util.tree_flatten(twin)
     if any(is_traced(x) for x in leaves):
         return twin, treedef, leaves  # made inside a transformation, which traces the transfer: not kept
     object.__setattr__(schedule, "_resident_twin", (x64, twin, treedef, leaves))
     return twin, treedef, leaves
+
+
+def _spans_processes(x: Any) -> bool:
+    return isinstance(x, jax.Array) and not is_traced(x) and not x.is_fully_addressable
 
 
 def record_shared_leaves(batch: Schedule) -> Schedule:

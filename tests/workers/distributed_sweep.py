@@ -104,12 +104,16 @@ def main(process_id: int, num_processes: int, port: int, out: Path) -> int:
     )
     mesh = config_mesh()  # every global device: 2 per process
     sharded = shard(sweep(), mesh)
-    # The jitted programs behind lrjit.curves and calls, with the schedule as an argument: they take the
-    # global arrays as they are. (lrjit.curves and calls first copy the leaves to the default device, which
-    # jax refuses for an array spanning other processes: probed below.)
+    # The jitted programs behind lrjit.curves and calls, with the schedule as an argument, and the front
+    # doors (lrjit.curves, a call, blocked curves and lrjit.reduce, gathered to every process).
     curves = curves_range(sharded, N)
     called = curves_at(sharded, np.arange(10, dtype=np.int32))
-    probes = {"lrjit_curves": lambda: lrjit.curves(sharded, N), "call": lambda: sharded(np.arange(10))}
+    probes = {
+        "lrjit_curves": lambda: lrjit.curves(sharded, N),
+        "call": lambda: sharded(np.arange(10)),
+        "blocked": lambda: lrjit.curves(sharded, N, max_bytes=4096 * 4),
+        "reduce_argmax": lambda: lrjit.reduce(sharded, N, stats=("argmax",), max_elements=4096)["argmax"],
+    }
     front_doors = {name: _probe(fn) for name, fn in probes.items()}
     # Re-sharding global arrays (jax.device_put between shardings) and keys (placed as their raw data).
     resharded = curves_range(shard(sharded, config_mesh(devices=jax.devices()[::-1])), N)

@@ -178,6 +178,22 @@ def eager_call() -> dict[str, Any]:
 
 
 @check
+def reductions() -> dict[str, Any]:
+    """lrjit.reduce and blocked lrjit.curves of a sharded sweep: blocks split the steps only (every device
+    keeps its configs), and the results equal the unsharded ones bitwise."""
+    sweep = cosine_restarts()
+    sharded = shard(sweep)
+    threshold = np.linspace(0.001, 0.01, int(lrjit.batch_size(sweep)))
+    got = lrjit.reduce(sharded, N, first_below=threshold, max_elements=64 * 512, at=[0, N - 1])
+    want = lrjit.reduce(sweep, N, first_below=threshold, max_elements=64 * 512, at=[0, N - 1])
+    for name in want:
+        assert_bitwise(got[name], want[name], f"reduce {name}")
+    blocked = lrjit.curves(sharded, N, max_bytes=64 * 512 * 4)
+    assert_bitwise(blocked, lrjit.curves(sweep, N), "blocked curves")
+    return {"stats": sorted(want)}
+
+
+@check
 def padded() -> dict[str, Any]:
     """K=60 is padded to 64 by repeating the last config; the first 60 rows are the unsharded curves."""
     sweep = lrjit.random(
