@@ -56,11 +56,13 @@ from lrjit.sweep import (
     Sweep,
     choice,
     curves,
+    gather,
     grid,
     integers,
     log_uniform,
     random,
     reduce,
+    shard,
     uniform,
 )
 from lrjit.viz import plot
@@ -103,6 +105,8 @@ __all__ = [
     "log_uniform",
     "random",
     "reduce",
+    "gather",
+    "shard",
     "uniform",
     "train",
     *_compose_names,
