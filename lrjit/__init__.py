@@ -50,7 +50,7 @@ from lrjit.frontend import (
     parse,
     to_spec,
 )
-from lrjit.interop import from_keras, from_torch
+from lrjit.interop import from_keras, from_timm, from_torch, from_transformers
 from lrjit.sweep import (
     Distribution,
     Sweep,
@@ -112,6 +112,7 @@ __all__ = [
     *_compose_names,
     *_family_names,
 ]
+__all__ += ["from_timm", "from_transformers"]
 
 
 def __getattr__(name: str) -> types.ModuleType:

@@ -111,4 +111,12 @@ def examples() -> dict[str, Schedule]:
         "Offset": lrjit.Offset(lrjit.CosineDecay(0.1, 20_000), 10_000),
         "Hold": lrjit.Hold(lrjit.CosineDecay(0.1, n), 6000),
         "Repeat": lrjit.Repeat(lrjit.warmup(lrjit.CosineDecay(0.1, 2000), 500), 2500),
+        "LinearWithWarmup": lrjit.LinearWithWarmup(0.1, 500, n),
+        "ConstantWithWarmup": lrjit.ConstantWithWarmup(0.1, 500),
+        "CosineWarmupWithMinLR": lrjit.CosineWarmupWithMinLR(
+            0.1, 500, n, min_lr_rate=0.1, warmup_lr_rate=0.1
+        ),
+        "WSDLRScheduler": lrjit.WSDLRScheduler(
+            0.1, n - 500, 2000, lr_min=1e-3, stable_fn="rsqrt", warmup_t=500
+        ),
     }

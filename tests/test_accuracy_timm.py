@@ -100,7 +100,48 @@ REFERENCES: dict[str, Callable[[Stored, np.ndarray], np.ndarray]] = {
     "CosineLRScheduler": ref_timm_cosine,
     "TanhLRScheduler": ref_timm_tanh,
     "PolyLRScheduler": ref_timm_poly,
+    "WSDLRScheduler": None,  # set below
 }
+
+
+def ref_timm_wsd(c: Stored, s: np.ndarray) -> np.ndarray:
+    """timm WSDLRScheduler._get_lr (noise off), the decay fraction from integer counts; 1 - f**k as
+    -expm1(k log1p(-left)) and (r**f - r) / (1 - r) as r expm1(-left ln r) / (1 - r) (no cancellation)."""
+    base, lr_min, w, t0, d = c.f("base_lr"), c.f("lr_min"), c.i("warmup_t"), c.i("t_initial"), c.i("decay_t")
+    init = c.f("warmup_lr_init")
+    warm = init + s * ((base - init) / max(w, 1))
+    t_s = np.maximum(s - w, 0).astype(np.float64)
+    if c["stable_fn"] == "constant":
+        g = np.ones_like(t_s)
+    else:
+        p = 0.5 if c["stable_fn"] == "rsqrt" else c.f("stable_power")
+        g = (1 + t_s / c.f("stable_timescale")) ** -p
+    stable = np.maximum(base * g, lr_min)
+    k = np.clip(s - w - (t0 - d), 0, d)
+    done, left = k / d, (d - k) / d
+    fn = c["decay_fn"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = {
+            "linear": left,
+            "1-sqrt": left / (1 + np.sqrt(done)),
+            "cosine": np.sin(np.pi / 2 * left) ** 2,
+            "power": np.where(
+                left >= 1, 1.0, -np.expm1(c.f("decay_power") * np.log1p(-np.where(left >= 1, 0.5, left)))
+            ),
+            "exp": c.f("decay_ratio")
+            * np.expm1(-left * np.log(c.f("decay_ratio")))
+            / (1 - c.f("decay_ratio")),
+        }[fn]
+    out = np.where(s - w - (t0 - d) <= 0, stable, lr_min + (stable - lr_min) * h)
+    out = np.where(s < w, warm, out)
+    if c["noise_range_t"] is not None:
+        r = c.vec("noise_range_t", np.int64)
+        on = (s >= r[0]) & (s < r[1]) if r.size == 2 else s >= r[0]
+        assert not on.any(), "the closed form has no noise"
+    return out
+
+
+REFERENCES["WSDLRScheduler"] = ref_timm_wsd
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -122,7 +163,11 @@ def _timm_edges(c: Stored, limit: int) -> list[int]:
 
 
 def edges(family: str, c: Stored, limit: int) -> list[int]:
-    """Warmup end, cycle starts (both integer neighbours of a non-integer start), noise range."""
+    """Warmup end, cycle starts (both integer neighbours of a non-integer start), noise range; WSD: the
+    warmup, decay start and end."""
+    if family == "WSDLRScheduler":
+        w, t0, d = c.i("warmup_t"), c.i("t_initial"), c.i("decay_t")
+        return [w, w + t0 - d, w + t0]
     return _timm_edges(c, limit)
 
 
@@ -130,6 +175,53 @@ def edges(family: str, c: Stored, limit: int) -> list[int]:
 # Configs: hand-picked (the sampled ones come from cls.sample)
 # ------------------------------------------------------------------------------------------------------
 HAND: dict[str, list[Config]] = {
+    "WSDLRScheduler": [
+        hand(
+            "WSDLRScheduler", "defaults_1e6", base_lr=0.1, t_initial=10**6, decay_t=2 * 10**5, warmup_t=1000
+        ),
+        hand(
+            "WSDLRScheduler",
+            "rsqrt_linear",
+            base_lr=1.0,
+            t_initial=5000,
+            decay_t=1000,
+            lr_min=1e-4,
+            stable_fn="rsqrt",
+            decay_fn="linear",
+            warmup_t=100,
+            warmup_lr_init=1e-3,
+        ),
+        hand(
+            "WSDLRScheduler",
+            "power_exp_no_stable",
+            base_lr=0.3,
+            t_initial=77,
+            decay_t=77,
+            stable_fn="power",
+            stable_timescale=10.0,
+            stable_power=0.8,
+            decay_fn="exp",
+            decay_ratio=0.05,
+        ),
+        hand(
+            "WSDLRScheduler",
+            "cosine_warmup_past",
+            base_lr=0.2,
+            t_initial=3,
+            decay_t=1,
+            decay_fn="cosine",
+            warmup_t=50,
+        ),
+        hand(
+            "WSDLRScheduler",
+            "power_decay",
+            base_lr=0.2,
+            t_initial=300,
+            decay_t=299,
+            decay_fn="power",
+            decay_power=2.5,
+        ),
+    ],
     "CosineLRScheduler": [
         hand("CosineLRScheduler", "defaults_t1e6", base_lr=0.1, t_initial=10**6),
         hand(

@@ -109,7 +109,39 @@ def ref_triangular(c: Stored, s: np.ndarray) -> np.ndarray:
     return low + (peak - low) * np.maximum(0, 1 - x)
 
 
+def ref_linear_warmup(c: Stored, s: np.ndarray) -> np.ndarray:
+    """transformers _get_linear_schedule_with_warmup_lr_lambda."""
+    w, n = c.i("num_warmup_steps"), c.i("num_training_steps")
+    decay = np.maximum(n - s, 0) / max(1, n - w)
+    return c.f("base_lr") * np.where(s < w, _hf_warm(c, s, w), decay)
+
+
+def ref_constant_warmup(c: Stored, s: np.ndarray) -> np.ndarray:
+    """transformers _get_constant_schedule_with_warmup_lr_lambda."""
+    w = c.i("num_warmup_steps")
+    return c.f("base_lr") * np.where(s < w, _hf_warm(c, s, w), 1.0)
+
+
+def ref_cosine_warmup_min_lr(c: Stored, s: np.ndarray) -> np.ndarray:
+    """transformers _get_cosine_with_min_lr_schedule_with_warmup_lr_rate_lambda; the phase
+    2 num_cycles (s - W + 1) / max(1, N - W) reduced modulo 2 with Fractions."""
+    w, n, r = c.i("num_warmup_steps"), c.i("num_training_steps"), c.f("min_lr_rate")
+    q = c["warmup_lr_rate"]
+    warm = (
+        (s + 1) / max(1, w)
+        if q is None
+        else c.f("warmup_lr_rate") + (1 - c.f("warmup_lr_rate")) * s / max(1, w - 1)
+    )
+    two_nc, span = 2 * Fraction(c.f("num_cycles")), max(1, n - w)
+    phase = np.array([float((two_nc * (max(x - w, 0) + 1) / span) % 2) for x in s.tolist()])
+    factor = np.maximum(np.cos(np.pi * phase / 2) ** 2 * (1 - r) + r, 0)
+    return c.f("base_lr") * np.where(s < w, warm, factor)
+
+
 REFERENCES: dict[str, Callable[[Stored, np.ndarray], np.ndarray]] = {
+    "LinearWithWarmup": ref_linear_warmup,
+    "ConstantWithWarmup": ref_constant_warmup,
+    "CosineWarmupWithMinLR": ref_cosine_warmup_min_lr,
     "Triangular": ref_triangular,
     "WarmupStableDecay": ref_wsd,
     "InverseSqrt": ref_inverse_sqrt,
@@ -128,7 +160,7 @@ def edges(family: str, c: Stored, limit: int) -> list[int]:
     if family == "WarmupStableDecay":
         w, st, d = c.i("num_warmup_steps"), c.i("num_stable_steps"), c.i("num_decay_steps")
         return [w, w + st, w + st + d]
-    if family == "InverseSqrt":
+    if family in ("InverseSqrt", "ConstantWithWarmup"):
         return [c.i("num_warmup_steps")]
     if family == "TriStage":
         w, h, d = c.i("warmup_steps"), c.i("hold_steps"), c.i("decay_steps")
@@ -140,8 +172,8 @@ def edges(family: str, c: Stored, limit: int) -> list[int]:
     if family == "CosineWithHardRestarts":
         span, nc = max(1, n - w), max(1, c.i("num_cycles"))
         out += [w + span * j // nc for j in range(nc + 1)] + [w + -(-span * j // nc) for j in range(nc + 1)]
-    if family == "CosineWithMinLR":
-        out += [w + k * max(1, n - w) for k in (2, 3, 10)]
+    if family in ("CosineWithMinLR", "CosineWarmupWithMinLR"):
+        out += [w + k * max(1, n - w) - 1 for k in (1, 2, 3, 10)]
     return out
 
 
@@ -149,6 +181,43 @@ def edges(family: str, c: Stored, limit: int) -> list[int]:
 # Configs: hand-picked (the sampled ones come from cls.sample)
 # ------------------------------------------------------------------------------------------------------
 HAND: dict[str, list[Config]] = {
+    "LinearWithWarmup": [
+        hand("LinearWithWarmup", "big", base_lr=1.0, num_warmup_steps=10**4, num_training_steps=10**6),
+        hand("LinearWithWarmup", "warmup_past_end", base_lr=0.1, num_warmup_steps=60, num_training_steps=40),
+        hand("LinearWithWarmup", "empty", base_lr=0.1, num_warmup_steps=0, num_training_steps=0),
+    ],
+    "ConstantWithWarmup": [
+        hand("ConstantWithWarmup", "no_warmup", base_lr=0.1),
+        hand("ConstantWithWarmup", "W1", base_lr=0.5, num_warmup_steps=1),
+        hand("ConstantWithWarmup", "W1e6", base_lr=1.0, num_warmup_steps=10**6),
+    ],
+    "CosineWarmupWithMinLR": [
+        hand(
+            "CosineWarmupWithMinLR",
+            "default_warmup",
+            base_lr=0.1,
+            num_warmup_steps=100,
+            num_training_steps=10**5,
+        ),
+        hand(
+            "CosineWarmupWithMinLR",
+            "rate_W1",
+            base_lr=0.5,
+            num_warmup_steps=1,
+            num_training_steps=3,
+            min_lr_rate=0.1,
+            warmup_lr_rate=0.2,
+        ),
+        hand(
+            "CosineWarmupWithMinLR",
+            "warmup_past_end",
+            base_lr=1.0,
+            num_warmup_steps=50,
+            num_training_steps=10,
+            num_cycles=1.5,
+            warmup_lr_rate=0.0,
+        ),
+    ],
     "WarmupStableDecay": [
         hand(
             "WarmupStableDecay",

@@ -53,10 +53,16 @@ from lrjit.core.fields import (
     leaf,
     static,
 )
-from lrjit.core.numerics import cosine_annealing, linear_warmup, periods_and_remainder, ratio
+from lrjit.core.numerics import (
+    cosine_annealing,
+    linear_warmup,
+    periods_and_remainder,
+    ratio,
+    saturating_add,
+)
 from lrjit.families.shapes import cycle_multiplier, geometric_cycle, hashed_normal
 
-__all__ = ["CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler"]
+__all__ = ["CosineLRScheduler", "PolyLRScheduler", "TanhLRScheduler", "WSDLRScheduler"]
 
 _T_INITIAL = Domain("an integer >= 1", POSITIVE_INT.predicate, lambda rng: int(rng.integers(1, 500)))
 # Cycle multipliers: any positive value is valid. Sampling draws integers, whose cycle starts are exact in
@@ -75,7 +81,22 @@ _LB = Domain("a finite float", lambda x, xp: xp.isfinite(x), lambda rng: float(r
 _UB = Domain("a finite float", lambda x, xp: xp.isfinite(x), lambda rng: float(rng.uniform(2.0, 4.0)))
 _SEED = Domain("an integer >= 0", NONNEG_INT.predicate, lambda rng: int(rng.integers(0, 1000)))
 _NOISE_TYPES = ("normal", "uniform")
+_STABLE_FNS = ("constant", "rsqrt", "power")
+_DECAY_FNS = ("1-sqrt", "linear", "cosine", "power", "exp")
+_TIMESCALE = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(1.0, 200.0)))
+_DECAY_RATIO = Domain(
+    "a float in (0, 1)", lambda x, xp: (x > 0) & (x < 1), lambda rng: float(rng.uniform(0.01, 0.5))
+)
 _POW_BITS = 12  # cycle indices up to 4095 in the exact cycle-start computation
+
+
+def _one_minus_pow(left: jax.Array, k: jax.Array) -> jax.Array:
+    """``1 - done ** k`` from the fraction left (``done = 1 - left``), as ``-expm1(k * log1p(-left))`` (full
+    relative precision near the end, where it is small); exactly 1 at the start (``left = 1``)."""
+    start = left >= 1
+    safe = jnp.where(start, jnp.asarray(0.5, left.dtype), left)
+    value = -jnp.expm1(k * jnp.log1p(-safe))
+    return jnp.where(start, jnp.ones_like(left), value)
 
 
 # The warmup, cycle and noise fields the three schedulers share (each class lists them in timm's
@@ -177,12 +198,8 @@ class _TimmScheduler(Schedule, abstract=True):
         return jnp.where(start, jnp.zeros_like(done), jnp.exp(self._float(self.k_decay) * jnp.log(safe)))
 
     def _left_k(self, left: jax.Array) -> jax.Array:
-        """``1 - (t_cur / t_i) ** k_decay`` from the fraction left, as ``-expm1(k * log1p(-left))`` (full
-        relative precision near the end of a cycle); exactly 1 at a cycle start."""
-        start = left >= 1
-        safe = jnp.where(start, jnp.asarray(0.5, left.dtype), left)
-        value = -jnp.expm1(self._float(self.k_decay) * jnp.log1p(-safe))
-        return jnp.where(start, jnp.ones_like(left), value)
+        """``1 - (t_cur / t_i) ** k_decay`` (see :func:`_one_minus_pow`)."""
+        return _one_minus_pow(left, self._float(self.k_decay))
 
     def _shape(self, left: jax.Array, done: jax.Array) -> tuple[jax.Array, jax.Array]:
         """(the curve in [0, 1], one minus it), from the fractions of the cycle left and done."""
@@ -394,3 +411,128 @@ class PolyLRScheduler(_TimmScheduler):
         near_start = fk <= 0.5
         safe = jnp.where(near_start, fk, jnp.zeros_like(fk))
         return shape, jnp.where(near_start, -jnp.expm1(power * jnp.log1p(-safe)), 1 - shape)
+
+
+class WSDLRScheduler(_TimmScheduler):
+    """Warmup-stable-decay with selectable stable and decay functions (timm ``WSDLRScheduler``).
+
+    A linear warmup over ``warmup_t`` steps (``warmup_lr_init + t * (base_lr - warmup_lr_init) /
+    warmup_t``), then, with ``t_s = t - warmup_t`` and the decay starting at ``t_s = t_initial - decay_t``:
+
+    ``stable = max(base_lr * g(t_s), lr_min)`` with ``g`` = 1 (``'constant'``), ``(1 + t_s / T) ** -0.5``
+    (``'rsqrt'``) or ``(1 + t_s / T) ** -stable_power`` (``'power'``), ``T = stable_timescale``; while
+    ``t_s <= t_initial - decay_t`` the rate is ``stable``, afterwards ``lr_min + (stable - lr_min) *
+    h(f)`` at the decay progress ``f = min((t_s - t_initial + decay_t) / decay_t, 1)``, ``h`` = ``1 -
+    sqrt(f)`` (``'1-sqrt'``), ``1 - f`` (``'linear'``), ``0.5 * (1 + cos(pi f))`` (``'cosine'``), ``1 - f **
+    decay_power`` (``'power'``) or ``(r ** f - r) / (1 - r)`` with ``r = decay_ratio`` (``'exp'``). The warmup
+    is always a prefix: ``lr_min`` from ``warmup_t + t_initial`` on. Noise as :class:`CosineLRScheduler`
+    (normal). ``stable_timescale=None`` means ``warmup_t`` (timm's default), resolved at construction.
+    The decay progress is an integer count, so ``h`` keeps full relative precision near its end.
+    Reference: ``timm.scheduler.WSDLRScheduler`` (a callable ``decay_fn`` is Python code lrjit cannot read).
+
+    Args:
+      base_lr: the optimizer's initial lr (timm's base value, >= 0).
+      t_initial: the stable + decay length (>= 1).
+      decay_t: the decay length, in ``[1, t_initial]``.
+      lr_min: the floor (>= 0).
+      stable_fn: ``'constant'``, ``'rsqrt'`` or ``'power'``.
+      stable_timescale: T (> 0 for ``'rsqrt'`` / ``'power'``), or None for ``warmup_t``.
+      stable_power: the ``'power'`` stable exponent (> 0).
+      decay_fn: ``'1-sqrt'``, ``'linear'``, ``'cosine'``, ``'power'`` or ``'exp'``.
+      decay_power: the ``'power'`` decay exponent (> 0).
+      decay_ratio: the ``'exp'`` decay's final fraction before normalization, in (0, 1).
+      warmup_t: the warmup length (>= 0).
+      warmup_lr_init: the warmup's start (>= 0).
+      noise_range_t, noise_pct, noise_std, noise_seed: as :class:`CosineLRScheduler`.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.WSDLRScheduler(base_lr=0.1, t_initial=100, decay_t=20, decay_fn='linear',
+      ...                              warmup_t=10)
+      >>> print(sched(np.array([0, 5, 10, 90, 100, 110, 500])).round(6))
+      [0.   0.05 0.1  0.1  0.05 0.   0.  ]
+    """
+
+    reference = "timm.scheduler.WSDLRScheduler"
+    noise_type = "normal"  # timm's WSD scheduler draws normal noise (no noise_type argument)
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    t_initial: IntLike = leaf(Kind.INT, _T_INITIAL)
+    decay_t: IntLike = leaf(Kind.INT, _T_INITIAL)
+    lr_min: FloatLike = TIMM_CYCLE.lr_min
+    stable_fn: str = static(default="constant", choices=_STABLE_FNS)
+    stable_timescale: FloatLike | None = leaf(Kind.FLOAT, _TIMESCALE, default=None)  # None: warmup_t
+    stable_power: FloatLike = leaf(Kind.FLOAT, _K_DECAY, default=0.5)
+    decay_fn: str = static(default="1-sqrt", choices=_DECAY_FNS)
+    decay_power: FloatLike = leaf(Kind.FLOAT, _K_DECAY, default=0.5)
+    decay_ratio: FloatLike = leaf(Kind.FLOAT, _DECAY_RATIO, default=0.1)
+    warmup_t: IntLike = TIMM_CYCLE.warmup_t
+    warmup_lr_init: FloatLike = TIMM_CYCLE.warmup_lr_init
+    noise_range_t: IntVector | int | None = TIMM_CYCLE.noise_range_t
+    noise_pct: FloatLike = TIMM_CYCLE.noise_pct
+    noise_std: FloatLike = TIMM_CYCLE.noise_std
+    noise_seed: IntLike = TIMM_CYCLE.noise_seed
+
+    def __post_init__(self) -> None:
+        if self.stable_timescale is None and self.warmup_t is not None:
+            w = self.warmup_t
+            xp = jnp if isinstance(w, jax.Array | jax.core.Tracer) else np
+            object.__setattr__(self, "stable_timescale", xp.asarray(w) * 1.0)
+        super().__post_init__()
+
+    def _checks(self, xp: Any) -> list[Any]:
+        out = [(self.decay_t <= self.t_initial, "`decay_t` must be <= `t_initial`")]
+        if self.stable_fn != "constant":
+            out.append(
+                (
+                    self.stable_timescale > 0,
+                    f"`stable_timescale` must be > 0 for stable_fn={self.stable_fn!r} (it defaults to "
+                    "`warmup_t`: set it when there is no warmup)",
+                )
+            )
+        return out
+
+    def _stable(self, t_s: jax.Array) -> jax.Array:
+        """The stable factor at ``t_s`` steps after the warmup (1 at 0)."""
+        if self.stable_fn == "constant":
+            return jnp.ones(t_s.shape, self.dtype)
+        power = 0.5 if self.stable_fn == "rsqrt" else self._float(self.stable_power)
+        return jnp.exp(-power * jnp.log1p(ratio(self._float(t_s), self._float(self.stable_timescale))))
+
+    def _decay(self, done: jax.Array, left: jax.Array) -> jax.Array:
+        """The decay factor from 1 to 0, at the decay's fractions done and left (integer counts)."""
+        fn = self.decay_fn
+        if fn == "linear":
+            return left
+        if fn == "1-sqrt":  # 1 - sqrt(f) = (1 - f) / (1 + sqrt(f))
+            return left / (1 + jnp.sqrt(done))
+        if fn == "cosine":
+            return cosine_annealing(left)
+        if fn == "power":
+            return _one_minus_pow(left, self._float(self.decay_power))
+        r = self._float(self.decay_ratio)  # (r**f - r) / (1 - r) = r * (r**-(1 - f) - 1) / (1 - r)
+        return ratio(r * jnp.expm1(-left * jnp.log(r)), 1 - r)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        w, d = self.warmup_t, self.decay_t
+        warm = linear_warmup(
+            self._float(step),
+            self._float(jnp.maximum(w, 1)),
+            self._float(self.warmup_lr_init),
+            self._float(self.base_lr),
+        )
+        lr_min = self._float(self.lr_min)
+        stable = jnp.maximum(self.base_lr * self._stable(jnp.maximum(step - w, 0)), lr_min)
+        start = saturating_add(jnp.asarray(w, step.dtype), self.t_initial - d)  # saturated: never wraps
+        k = jnp.clip(step - start, 0, d)
+        span = self._float(d)
+        h = self._decay(ratio(self._float(k), span), ratio(self._float(d - k), span))
+        lr = jnp.where(step < w, warm, jnp.where(step <= start, stable, lr_min + (stable - lr_min) * h))
+        if self.noise_range_t is None:  # structure: no noise leaves in the kernel
+            return lr
+        return lr + lr * self.noise(step)
+
+    @classmethod
+    def _sample_fields(cls, rng: np.random.Generator, n: int | None = None) -> dict[str, Any]:
+        out = super()._sample_fields(rng, n)
+        out["decay_t"] = int(rng.integers(1, out["t_initial"] + 1))
+        return out

@@ -32,9 +32,12 @@ from lrjit.core.numerics import (
 )
 
 __all__ = [
+    "ConstantWithWarmup",
+    "CosineWarmupWithMinLR",
     "CosineWithHardRestarts",
     "CosineWithMinLR",
     "InverseSqrt",
+    "LinearWithWarmup",
     "PolynomialWithWarmup",
     "TriStage",
     "Triangular",
@@ -58,6 +61,7 @@ _INIT_SCALE = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(
 _SHAPES = ("linear", "cosine", "1-sqrt")
 _MIN_LR = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.0, 1e-4)))
 _PERIOD = Domain("an integer >= 2", lambda x, xp: x >= 2, lambda rng: int(rng.integers(2, 2000)))
+_WARMUP_RATE = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.0, 0.5)))
 _SHRINK = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.1, 1.0)))
 
 
@@ -111,11 +115,11 @@ def _product_half_turns_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...])
     return out, tangents[0] * q.astype(c.dtype)
 
 
-def _half_turns(c: jax.Array, m: jax.Array, d: jax.Array) -> jax.Array:
-    """``c * m / d`` modulo 2, in [-1, 1], for a float ``c`` and integers ``m >= 0``, ``d >= 1``:
-    ``c * (m // d)`` exactly reduced plus ``c * (m % d) / d``."""
+def _half_turns(c: jax.Array, m: jax.Array, d: jax.Array, plus: int = 0) -> jax.Array:
+    """``c * (m + plus) / d`` modulo 2, in [-1, 1], for a float ``c`` and integers ``m >= 0``, ``d >= 1``,
+    ``plus`` 0 or 1: ``c * (m // d)`` exactly reduced plus ``c * (m % d + plus) / d`` (no integer wraps)."""
     q, r = periods_and_remainder(m, d)
-    frac = ratio(c * r.astype(c.dtype), d.astype(c.dtype))
+    frac = ratio(c * (r + plus).astype(c.dtype), d.astype(c.dtype))
     return _reduce_half_turns(_product_half_turns(c, q) + frac)
 
 
@@ -361,6 +365,116 @@ class PolynomialWithWarmup(Schedule):
         # Hugging Face evaluates the formula at s = N too: (0 ** power), which is 1 for power 0.
         decay = jnp.where((step < n) | ((step == n) & (w < n)), decay, end)
         return jnp.where(step < w, self.base_lr * _hf_warmup(self, step, w), decay)
+
+
+class LinearWithWarmup(Schedule):
+    """Linear decay to 0 after a linear warmup (Hugging Face ``get_linear_schedule_with_warmup``, the
+    ``"linear"`` scheduler type and ``TrainingArguments``' default).
+
+    ``base_lr * s / max(1, W)`` for ``s < W``, then ``base_lr * max(0, (N - s) / max(1, N - W))``: 0 from
+    ``N`` on, and from ``W`` on when the warmup is longer than the run (``N < W``).
+    Reference: ``transformers.get_linear_schedule_with_warmup``.
+
+    Args:
+      base_lr: the optimizer's learning rate (>= 0).
+      num_warmup_steps: W (>= 0).
+      num_training_steps: N (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.LinearWithWarmup(base_lr=0.1, num_warmup_steps=10, num_training_steps=110)
+      >>> print(sched(np.array([0, 5, 10, 60, 110, 500])))
+      [0.   0.05 0.1  0.05 0.   0.  ]
+    """
+
+    reference = "transformers.get_linear_schedule_with_warmup"
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    num_warmup_steps: IntLike = leaf(Kind.INT, _STEPS)
+    num_training_steps: IntLike = leaf(Kind.INT, _STEPS)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        w, n = self.num_warmup_steps, self.num_training_steps
+        span = self._float(jnp.maximum(n - w, 1))
+        decay = ratio(self._float(jnp.clip(n - step, 0, None)), span)
+        return self.base_lr * jnp.where(step < w, _hf_warmup(self, step, w), decay)
+
+
+class ConstantWithWarmup(Schedule):
+    """A constant rate after a linear warmup (Hugging Face ``get_constant_schedule_with_warmup``; with
+    ``num_warmup_steps=0`` it is ``get_constant_schedule``).
+
+    ``base_lr * s / max(1, W)`` for ``s < W``, then ``base_lr``.
+    Reference: ``transformers.get_constant_schedule_with_warmup``.
+
+    Args:
+      base_lr: the optimizer's learning rate (>= 0).
+      num_warmup_steps: W (>= 0).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.ConstantWithWarmup(base_lr=0.1, num_warmup_steps=10)
+      >>> print(sched(np.array([0, 5, 10, 10**6])))
+      [0.   0.05 0.1  0.1 ]
+    """
+
+    reference = "transformers.get_constant_schedule_with_warmup"
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    num_warmup_steps: IntLike = leaf(Kind.INT, _STEPS, default=0)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        w = self.num_warmup_steps
+        return self.base_lr * jnp.where(step < w, _hf_warmup(self, step, w), 1)
+
+
+class CosineWarmupWithMinLR(Schedule):
+    """Cosine decay to a floor after a warmup that starts above 0 (Hugging Face
+    ``get_cosine_with_min_lr_schedule_with_warmup_lr_rate``, the ``"cosine_warmup_with_min_lr"`` type).
+
+    Shifted by one step against :class:`CosineWithMinLR`, as Hugging Face writes it. For ``s < W``:
+    ``base_lr * (s + 1) / max(1, W)`` (``warmup_lr_rate=None``), or ``base_lr * (q + (1 - q) * s /
+    max(1, W - 1))`` with ``q = warmup_lr_rate``. Then, with ``p = (s - W + 1) / max(1, N - W)`` (not
+    clamped: the cosine goes on past ``N``) and ``r = min_lr_rate``: ``base_lr * max(0, 0.5 * (1 + cos(2 pi
+    num_cycles p)) * (1 - r) + r)``, which reaches the floor at ``s = N - 1``. The phase is reduced exactly,
+    as in :class:`CosineWithMinLR`. Hugging Face's ``min_lr`` is ``min_lr_rate * base_lr``.
+    Reference: ``transformers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate``.
+
+    Args:
+      base_lr: the optimizer's learning rate (>= 0).
+      num_warmup_steps: W (>= 0).
+      num_training_steps: N (>= 1).
+      num_cycles: cosine waves over ``N - W`` steps (>= 0; 0.5 is a half cosine).
+      min_lr_rate: the floor as a fraction of ``base_lr``, in [0, 1].
+      warmup_lr_rate: the warmup's start as a fraction of ``base_lr`` (>= 0), or None (structural) for
+        ``1 / W``.
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.CosineWarmupWithMinLR(base_lr=0.1, num_warmup_steps=10, num_training_steps=110,
+      ...                                     min_lr_rate=0.1)
+      >>> print(sched(np.array([0, 9, 59, 109])).round(6))  # the floor at N - 1
+      [0.01  0.1   0.055 0.01 ]
+    """
+
+    reference = "transformers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate"
+    base_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
+    num_warmup_steps: IntLike = leaf(Kind.INT, _STEPS)
+    num_training_steps: IntLike = leaf(Kind.INT, _LONG)
+    num_cycles: FloatLike = leaf(Kind.FLOAT, _CYCLES, default=0.5)
+    min_lr_rate: FloatLike = leaf(Kind.FLOAT, UNIT, default=0.0)
+    warmup_lr_rate: FloatLike | None = leaf(Kind.FLOAT, _WARMUP_RATE, default=None, optional=True)
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        w, n = self.num_warmup_steps, self.num_training_steps
+        r = self._float(self.min_lr_rate)
+        if self.warmup_lr_rate is None:  # structure: (s + 1) / max(1, W)
+            warm = _hf_warmup(self, jnp.minimum(step, w - 1) + 1, w)
+        else:
+            q = self._float(self.warmup_lr_rate)
+            warm = linear_warmup(self._float(step), self._float(jnp.maximum(w - 1, 1)), q, 1)
+        span = jnp.maximum(n - w, 1)
+        phase = _half_turns(2 * self._float(self.num_cycles), jnp.maximum(step - w, 0), span, plus=1)
+        decay = jnp.maximum(_raised_cos(phase) * (1 - r) + r, 0)
+        return self.base_lr * jnp.where(step < w, warm, decay)
 
 
 # ------------------------------------------------------------------------------------------------ fairseq

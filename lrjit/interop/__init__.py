@@ -4,6 +4,9 @@ importers with :mod:`lrjit.frontend.importers` (so :func:`lrjit.compile` recogni
 dicts by content)."""
 
 from lrjit.interop.keras import from_keras
+from lrjit.interop.timm import from_timm
 from lrjit.interop.torch import describe_torch, from_torch
+from lrjit.interop.transformers import from_transformers
 
 __all__ = ["describe_torch", "from_keras", "from_torch"]
+__all__ += ["from_timm", "from_transformers"]

@@ -13,6 +13,7 @@ SCHEDULES: list[lrjit.Schedule] = [
     ),
     lrjit.Constant(value=0.547847),
     lrjit.ConstantLR(base_lr=0.0353059, factor=0.306297, total_iters=154),
+    lrjit.ConstantWithWarmup(base_lr=0.0353059, num_warmup_steps=153),
     lrjit.CosineAnnealingLR(base_lr=0.0353059, T_max=512, eta_min=4.09735e-05),
     lrjit.CosineAnnealingWarmRestarts(base_lr=0.0353059, T_0=512, T_mult=1, eta_min=4.09735e-05),
     lrjit.CosineDecay(
@@ -49,6 +50,14 @@ SCHEDULES: list[lrjit.Schedule] = [
         warmup_steps=31,
         warmup_begin_lr=1.65276e-05,
         warmup_mode="linear",
+    ),
+    lrjit.CosineWarmupWithMinLR(
+        base_lr=0.0353059,
+        num_warmup_steps=153,
+        num_training_steps=540,
+        num_cycles=0.5,
+        min_lr_rate=0.00826382,
+        warmup_lr_rate=0.406635,
     ),
     lrjit.CosineWithHardRestarts(
         base_lr=0.0353059, num_warmup_steps=153, num_training_steps=540, num_cycles=2
@@ -112,6 +121,7 @@ SCHEDULES: list[lrjit.Schedule] = [
         initial_learning_rate=0.0353059, decay_steps=1023, num_periods=0.5, alpha=0.0081947, beta=0.000165276
     ),
     lrjit.LinearLR(base_lr=0.0353059, start_factor=0.306297, end_factor=0.0889248, total_iters=38),
+    lrjit.LinearWithWarmup(base_lr=0.0353059, num_warmup_steps=153, num_training_steps=80),
     lrjit.Maximum(
         left=lrjit.CosineDecay(
             initial_learning_rate=0.0353059, decay_steps=1023, alpha=0.0204868, warmup_steps=135
@@ -298,6 +308,24 @@ SCHEDULES: list[lrjit.Schedule] = [
     ),
     lrjit.Triangular(
         max_lr=0.0353059, min_lr=2.69787e-05, lr_period_updates=617, lr_shrink=0.114875, shrink_min=False
+    ),
+    lrjit.WSDLRScheduler(
+        base_lr=0.0353059,
+        t_initial=256,
+        decay_t=1,
+        lr_min=4.09735e-05,
+        stable_fn="constant",
+        stable_timescale=4.289,
+        stable_power=1.71991,
+        decay_fn="1-sqrt",
+        decay_power=1.86913,
+        decay_ratio=0.307252,
+        warmup_t=48,
+        warmup_lr_init=0.000543625,
+        noise_range_t=[67, 67],
+        noise_pct=0.941565,
+        noise_std=1.72378,
+        noise_seed=729,
     ),
     lrjit.Warmup(
         schedule=lrjit.CosineDecay(
