@@ -33,7 +33,10 @@ from lrjit.families import __all__ as _family_names
 
 # Star imports from each library module (whose ``__all__`` is a literal list), so that type checkers see
 # every family's constructor as ``lrjit.<Family>``.
+from lrjit.families.big_vision import *  # noqa: F403
+from lrjit.families.deepspeed import *  # noqa: F403
 from lrjit.families.keras import *  # noqa: F403
+from lrjit.families.maxtext import *  # noqa: F403
 from lrjit.families.mxnet import *  # noqa: F403
 from lrjit.families.t5x import *  # noqa: F403
 from lrjit.families.tf_compat import *  # noqa: F403
@@ -49,7 +52,7 @@ from lrjit.frontend import (
     from_config,
     parse,
 )
-from lrjit.interop import from_keras, from_torch
+from lrjit.interop import from_big_vision, from_deepspeed, from_keras, from_maxtext, from_torch
 from lrjit.sweep import (
     Distribution,
     Sweep,
@@ -103,6 +106,9 @@ __all__ = [
     "train",
     *_compose_names,
     *_family_names,
+    "from_big_vision",
+    "from_deepspeed",
+    "from_maxtext",
 ]
 
 

@@ -4,6 +4,17 @@ by tests/test_typing.py)."""
 import lrjit
 
 SCHEDULES: list[lrjit.Schedule] = [
+    lrjit.BigVisionSchedule(
+        total_steps=2596,
+        base=0.0011999,
+        decay_type="stair",
+        warmup_steps=191,
+        cooldown_steps=92,
+        power=0.541319,
+        end=0,
+        timescale=16267.3,
+        shift=100,
+    ),
     lrjit.Clip(
         schedule=lrjit.CosineDecay(
             initial_learning_rate=0.0353059, decay_steps=1023, alpha=0.0204868, warmup_steps=135
@@ -108,10 +119,26 @@ SCHEDULES: list[lrjit.Schedule] = [
     lrjit.InverseTimeDecay(
         initial_learning_rate=0.0353059, decay_steps=1023, decay_rate=0.000145846, staircase=False
     ),
+    lrjit.LRRangeTest(
+        lr_range_test_min_lr=0.0353059,
+        lr_range_test_step_size=767,
+        lr_range_test_step_rate=0.000145846,
+        lr_range_test_staircase=False,
+    ),
     lrjit.LinearCosineDecay(
         initial_learning_rate=0.0353059, decay_steps=1023, num_periods=0.5, alpha=0.0081947, beta=0.000165276
     ),
     lrjit.LinearLR(base_lr=0.0353059, start_factor=0.306297, end_factor=0.0889248, total_iters=38),
+    lrjit.MaxTextSchedule(
+        learning_rate=0.0353059,
+        steps=1533,
+        learning_rate_schedule_steps=809,
+        warmup_steps=92,
+        lr_schedule_type="cosine",
+        learning_rate_final_fraction=0.00826382,
+        wsd_decay_steps=40,
+        wsd_decay_style="linear",
+    ),
     lrjit.Maximum(
         left=lrjit.CosineDecay(
             initial_learning_rate=0.0353059, decay_steps=1023, alpha=0.0204868, warmup_steps=135
@@ -156,6 +183,16 @@ SCHEDULES: list[lrjit.Schedule] = [
             initial_learning_rate=0.0011999, decay_steps=1274, alpha=0.0204868, warmup_steps=87
         ),
         steps=426,
+    ),
+    lrjit.OneCycle(
+        cycle_min_lr=0.0353059,
+        cycle_max_lr=0.0011999,
+        decay_lr_rate=0.001,
+        cycle_first_step_size=62,
+        cycle_second_step_size=112,
+        cycle_first_stair_count=0,
+        cycle_second_stair_count=0,
+        decay_step_size=1000,
     ),
     lrjit.OneCycleLR(
         max_lr=0.0353059,
@@ -308,6 +345,22 @@ SCHEDULES: list[lrjit.Schedule] = [
         shape="linear",
         mode="prefix",
     ),
+    lrjit.WarmupCosineLR(
+        base_lr=0.0353059,
+        total_num_steps=1533,
+        warmup_min_ratio=0.0204868,
+        warmup_num_steps=81,
+        cos_min_ratio=0.00826382,
+        warmup_type="log",
+    ),
+    lrjit.WarmupDecayLR(
+        total_num_steps=2551,
+        warmup_min_lr=0.0011999,
+        warmup_max_lr=0.000145846,
+        warmup_num_steps=191,
+        warmup_type="log",
+    ),
+    lrjit.WarmupLR(warmup_min_lr=0.0353059, warmup_max_lr=0.0011999, warmup_num_steps=93, warmup_type="log"),
     lrjit.WarmupStableDecay(
         base_lr=0.0353059,
         num_warmup_steps=153,
