@@ -36,6 +36,7 @@ from lrjit.families import __all__ as _family_names
 from lrjit.families.big_vision import *  # noqa: F403
 from lrjit.families.deepspeed import *  # noqa: F403
 from lrjit.families.keras import *  # noqa: F403
+from lrjit.families.levanter import *  # noqa: F403
 from lrjit.families.maxtext import *  # noqa: F403
 from lrjit.families.mxnet import *  # noqa: F403
 from lrjit.families.t5x import *  # noqa: F403
@@ -52,7 +53,7 @@ from lrjit.frontend import (
     from_config,
     parse,
 )
-from lrjit.interop import from_big_vision, from_deepspeed, from_keras, from_maxtext, from_torch
+from lrjit.interop import from_big_vision, from_deepspeed, from_keras, from_levanter, from_maxtext, from_torch
 from lrjit.sweep import (
     Distribution,
     Sweep,
@@ -108,6 +109,7 @@ __all__ = [
     *_family_names,
     "from_big_vision",
     "from_deepspeed",
+    "from_levanter",
     "from_maxtext",
 ]
 

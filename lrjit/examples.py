@@ -97,6 +97,7 @@ def examples() -> dict[str, Schedule]:
         "BigVisionSchedule": lrjit.BigVisionSchedule(
             n, 0.1, "rsqrt", warmup_steps=1000, cooldown_steps=2000, timescale=1000.0
         ),
+        "LevanterSchedule": lrjit.LevanterSchedule(0.1, 500, 3000, 6500, 0.05, "inv_sqrt", timescale=800.0),
         # compositions
         "Constant": lrjit.Constant(0.05),
         "Warmup": lrjit.warmup(

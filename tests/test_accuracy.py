@@ -28,6 +28,7 @@ LIBRARIES = (
     "deepspeed",
     "maxtext",
     "big_vision",
+    "levanter",
 )
 FAMILIES = sorted(name for name, cls in lrjit.registry().items() if not cls.composite)
 

@@ -18,6 +18,7 @@ Sources:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -475,3 +476,155 @@ def test_deepspeed_importer() -> None:
     ]:
         with pytest.raises(ValueError, match=match):
             lrjit.from_deepspeed(block)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Levanter: OptimizerConfig.lr_scheduler (marin-community/levanter src/levanter/optim/config.py), written
+# out with the real optax schedules (run under x64, so in float64)
+# ------------------------------------------------------------------------------------------------------
+def _convert_frac_or_steps(frac_or_steps: float, num_train_steps: int) -> int:
+    if frac_or_steps < 0.0 or (frac_or_steps > 1.0 and frac_or_steps % 1 != 0):
+        raise ValueError(frac_or_steps)
+    if frac_or_steps <= 1.0:
+        return int(frac_or_steps * num_train_steps)
+    return int(frac_or_steps)
+
+
+def levanter_lr_scheduler(cfg: dict[str, Any], num_train_steps: int) -> Callable[[Any], Any]:
+    optax = pytest.importorskip("optax")
+    jnp = jax.numpy
+    c = {
+        "learning_rate": 6e-4,
+        "min_lr_ratio": 0.1,
+        "warmup": 0.01,
+        "decay": None,
+        "rewarmup": 0.0,
+        "cycle_length": None,
+        "cycles": None,
+        "lr_schedule": "cosine",
+        **cfg,
+    }
+    total_main_steps = num_train_steps
+    # _get_cycle_minima
+    if c["cycle_length"] is not None:
+        cycle_length = _convert_frac_or_steps(c["cycle_length"], total_main_steps)
+        cooldown_points = [i * cycle_length for i in range(1, total_main_steps // cycle_length)]
+    elif isinstance(c["cycles"], int):
+        cooldown_points = [int(total_main_steps / c["cycles"] * (i + 1)) for i in range(c["cycles"] - 1)]
+    elif isinstance(c["cycles"], list):
+        cooldown_points = list(c["cycles"])
+    else:
+        cooldown_points = []
+    cooldown_points.insert(0, 0)
+    if cooldown_points[-1] != total_main_steps:
+        cooldown_points.append(total_main_steps)
+
+    learning_rate = c["learning_rate"]
+    min_lr = learning_rate * c["min_lr_ratio"]
+
+    def inv_sqrt(
+        lr: float, min_lr: float, warmup_steps: int, timescale: float = 10000
+    ) -> Callable[[Any], Any]:
+        def schedule(count: Any) -> Any:
+            decay = jnp.minimum(1.0, 1.0 / jnp.sqrt(jnp.maximum(count + warmup_steps, 1) / timescale))
+            return jnp.maximum(lr * decay, min_lr)
+
+        return schedule
+
+    def inv(lr: float, min_lr: float, decay_steps: int) -> Callable[[Any], Any]:
+        def schedule(count: Any) -> Any:
+            decay = jnp.minimum(1.0, 1.0 / ((lr / min_lr - 1) * jnp.maximum(count, 1) / decay_steps + 1))
+            return jnp.maximum(lr * decay, min_lr)
+
+        return schedule
+
+    schedules, boundaries = [], []
+    previous_end = 0.0
+    for cycle, (start, end) in enumerate(itertools.pairwise(cooldown_points)):
+        cycle_steps = end - start
+        if cycle == 0:
+            warmup_steps = _convert_frac_or_steps(c["warmup"], cycle_steps)
+        else:
+            warmup_steps = _convert_frac_or_steps(c["rewarmup"], cycle_steps)
+        if warmup_steps != 0:
+            schedules.append(optax.linear_schedule(previous_end, learning_rate, warmup_steps))
+            boundaries.append(start + warmup_steps)
+        lr_decay_steps = (
+            _convert_frac_or_steps(c["decay"], cycle_steps)
+            if c["decay"] is not None
+            else cycle_steps - warmup_steps
+        )
+        stable_steps = cycle_steps - warmup_steps - lr_decay_steps
+        if stable_steps != 0:
+            schedules.append(optax.constant_schedule(learning_rate))
+            boundaries.append(start + warmup_steps + stable_steps)
+        match c["lr_schedule"]:
+            case "constant":
+                schedule = optax.constant_schedule(learning_rate)
+            case "cosine":
+                schedule = optax.cosine_decay_schedule(learning_rate, lr_decay_steps, c["min_lr_ratio"])
+            case "linear":
+                schedule = optax.linear_schedule(learning_rate, min_lr, lr_decay_steps)
+            case "inv_sqrt":
+                schedule = inv_sqrt(learning_rate, min_lr, warmup_steps, 10000)
+            case "inv":
+                schedule = inv(learning_rate, min_lr, lr_decay_steps)
+        previous_end = schedule(lr_decay_steps)
+        schedules.append(schedule)
+        boundaries.append(end)
+    return optax.join_schedules(schedules, boundaries) if len(schedules) > 1 else schedules[0]
+
+
+LEV_CASES = [
+    {},  # Levanter's defaults: cosine, 1% warmup, min_lr_ratio 0.1
+    {"learning_rate": 3e-3, "warmup": 500, "decay": 0.2, "lr_schedule": "linear", "min_lr_ratio": 0.0},
+    {"learning_rate": 1e-3, "warmup": 0.1, "cycles": 3, "rewarmup": 0.05, "lr_schedule": "cosine"},
+    {"learning_rate": 1e-3, "warmup": 0.0, "cycle_length": 700, "decay": 0.5, "lr_schedule": "linear"},
+    {"learning_rate": 1e-3, "warmup": 100, "cycles": [600, 1500], "lr_schedule": "inv_sqrt"},
+    {"learning_rate": 1e-3, "warmup": 0.05, "lr_schedule": "inv", "min_lr_ratio": 0.05},
+    {"learning_rate": 1e-3, "warmup": 1.0, "lr_schedule": "constant"},  # warmup = the whole run (1 = 100%)
+]
+
+
+@pytest.mark.parametrize(
+    "case", LEV_CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items())[:60] or "defaults"
+)
+def test_levanter_transcription(case: dict[str, Any]) -> None:
+    """from_levanter(optimizer block) against Levanter's lr_scheduler on optax, past the last step too."""
+    n = 2000
+    with jax.enable_x64(True):
+        ref = levanter_lr_scheduler(case, n)
+        want = np.asarray([float(ref(int(s))) for s in STEPS])
+    got = _x64(lambda: lrjit.from_levanter({**case, "num_train_steps": n}))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_levanter_importer() -> None:
+    # a Levanter gpt2 config's optimizer block (type adam; weight decay and betas do not change the rate)
+    block = {
+        "type": "adam",
+        "learning_rate": 6e-4,
+        "weight_decay": 0.1,
+        "beta1": 0.9,
+        "beta2": 0.95,
+        "min_lr_ratio": 0.1,
+        "warmup": 0.01,
+        "lr_schedule": "cosine",
+    }
+    sched = lrjit.compile({**block, "num_train_steps": 10_000}).schedule
+    assert sched == lrjit.LevanterSchedule(6e-4, 100, 0, 9900, 0.1, "cosine")
+    assert lrjit.from_levanter(block, num_train_steps=10_000) == sched
+    cos2 = lrjit.from_levanter(
+        {**block, "lr_schedule": {"type": "cosine", "exponent": 2.0}}, num_train_steps=100
+    )
+    assert float(np.asarray(cos2.exponent)) == 2.0
+    for extra, match in [
+        ({}, "`num_train_steps`"),
+        ({"num_train_steps": 10, "cooldown": 0.1}, "`cooldown`"),
+        ({"num_train_steps": 10, "lr_schedule": "power"}, "'power'"),
+        ({"num_train_steps": 10, "warmup_ratio": 0.1}, "'warmup_ratio'"),
+        ({"num_train_steps": 10, "warmup": 1.5}, "`warmup`"),
+        ({"num_train_steps": 100, "warmup": 60, "decay": 60}, "exceed"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            lrjit.from_levanter({**block, **extra})

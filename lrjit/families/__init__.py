@@ -5,6 +5,7 @@ from lrjit.families import (
     big_vision,
     deepspeed,
     keras,
+    levanter,
     maxtext,
     mxnet,
     t5x,
@@ -16,6 +17,7 @@ from lrjit.families import (
 from lrjit.families.big_vision import *  # noqa: F403
 from lrjit.families.deepspeed import *  # noqa: F403
 from lrjit.families.keras import *  # noqa: F403
+from lrjit.families.levanter import *  # noqa: F403
 from lrjit.families.maxtext import *  # noqa: F403
 from lrjit.families.mxnet import *  # noqa: F403
 from lrjit.families.t5x import *  # noqa: F403
@@ -36,4 +38,5 @@ __all__ = (
     + deepspeed.__all__
     + maxtext.__all__
     + big_vision.__all__
+    + levanter.__all__
 )

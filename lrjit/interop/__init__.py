@@ -6,7 +6,16 @@ dicts by content)."""
 from lrjit.interop.big_vision import from_big_vision
 from lrjit.interop.deepspeed import from_deepspeed
 from lrjit.interop.keras import from_keras
+from lrjit.interop.levanter import from_levanter
 from lrjit.interop.maxtext import from_maxtext
 from lrjit.interop.torch import describe_torch, from_torch
 
-__all__ = ["describe_torch", "from_big_vision", "from_deepspeed", "from_keras", "from_maxtext", "from_torch"]
+__all__ = [
+    "describe_torch",
+    "from_big_vision",
+    "from_deepspeed",
+    "from_keras",
+    "from_levanter",
+    "from_maxtext",
+    "from_torch",
+]

@@ -125,6 +125,17 @@ SCHEDULES: list[lrjit.Schedule] = [
         lr_range_test_step_rate=0.000145846,
         lr_range_test_staircase=False,
     ),
+    lrjit.LevanterSchedule(
+        learning_rate=0.0353059,
+        warmup_steps=255,
+        stable_steps=134,
+        decay_steps=924,
+        min_lr_ratio=0.0180985,
+        lr_schedule="cosine",
+        warmup_start_lr=0.179094,
+        timescale=18256,
+        exponent=2.01659,
+    ),
     lrjit.LinearCosineDecay(
         initial_learning_rate=0.0353059, decay_steps=1023, num_periods=0.5, alpha=0.0081947, beta=0.000165276
     ),
