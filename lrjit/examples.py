@@ -91,6 +91,7 @@ def examples() -> dict[str, Schedule]:
             0.01, 0.1, 0.5, 3000, 4000, cycle_first_stair_count=10, decay_step_size=500
         ),
         "LRRangeTest": lrjit.LRRangeTest(0.001, 1000, 1.0, lr_range_test_staircase=True),
+        "OneCycleMom": lrjit.OneCycleMom(0.85, 0.95, 0.05, 3000, 4000, decay_step_size=500),
         "MaxTextSchedule": lrjit.MaxTextSchedule(
             0.1, n, warmup_steps=1000, lr_schedule_type="wsd", wsd_decay_steps=2000, wsd_decay_style="cosine"
         ),

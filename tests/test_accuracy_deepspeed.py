@@ -79,12 +79,34 @@ def ref_one_cycle(c: Stored, s: np.ndarray) -> np.ndarray:
     return np.where(s <= total, lo + (hi - lo) * scale, decay)
 
 
+def ref_one_cycle_mom(c: Stored, s: np.ndarray) -> np.ndarray:
+    """OneCycle.get_mom: max - (max - min) * scale in the cycle, max * (1 + rate * k / size) after;
+    cycle_min_mom at step 0 (the constructor's)."""
+    f, s2 = c.i("cycle_first_step_size"), c.i("cycle_second_step_size")
+    n1, n2 = c.i("cycle_first_stair_count"), c.i("cycle_second_stair_count")
+    total = f + s2
+    ci = np.where(s < total, s, 0)
+    rising = ci <= f
+    down = total - ci
+    smooth = np.where(rising, ci / f, down / max(s2, 1))
+    n = np.where(rising, n1, n2)
+    half = np.where(rising, f, max(s2, 1))
+    stairs = (np.where(rising, ci, down) * np.maximum(n, 1) // half) / np.maximum(n, 1)
+    scale = np.where(n > 0, stairs, smooth)
+    lo, hi = c.f("cycle_min_mom"), c.f("cycle_max_mom")
+    size, rate = c.i("decay_step_size"), c.f("decay_mom_rate")
+    k = np.maximum(s - total, 0).astype(np.float64)
+    decay = hi if (size == 0 or rate == 0) else hi * (1 + rate * k / size)
+    return np.where(s == 0, lo, np.where(s <= total, hi - (hi - lo) * scale, decay))
+
+
 REFERENCES: dict[str, Callable[[Stored, np.ndarray], np.ndarray]] = {
     "WarmupLR": ref_warmup_lr,
     "WarmupDecayLR": ref_warmup_decay_lr,
     "WarmupCosineLR": ref_warmup_cosine_lr,
     "LRRangeTest": ref_lr_range_test,
     "OneCycle": ref_one_cycle,
+    "OneCycleMom": ref_one_cycle_mom,
 }
 
 
@@ -93,7 +115,7 @@ def edges(family: str, c: Stored, limit: int) -> list[int]:
     if family == "LRRangeTest":
         d = c.i("lr_range_test_step_size")
         return [d, 2 * d, (limit // d) * d]
-    if family == "OneCycle":
+    if family in ("OneCycle", "OneCycleMom"):
         f, s2 = c.i("cycle_first_step_size"), c.i("cycle_second_step_size")
         return [f, f + s2, f + s2 + c.i("decay_step_size")]
     w = max(2, c.i("warmup_num_steps"))
@@ -180,6 +202,26 @@ HAND: dict[str, list[Config]] = {
             cycle_second_step_size=0,
             decay_step_size=5,
             decay_lr_rate=1.0,
+        ),
+    ],
+    "OneCycleMom": [
+        hand(
+            "OneCycleMom",
+            "ds_tutorial",
+            cycle_min_mom=0.85,
+            cycle_max_mom=0.99,
+            cycle_first_step_size=1000,
+            cycle_first_stair_count=500,
+            decay_step_size=1000,
+            decay_mom_rate=0.0,
+        ),
+        hand(
+            "OneCycleMom",
+            "growing",
+            cycle_first_step_size=7,
+            cycle_second_step_size=3,
+            decay_step_size=5,
+            decay_mom_rate=0.01,
         ),
     ],
 }

@@ -109,6 +109,33 @@ def test_deepspeed_live(name: str, params: dict[str, Any]) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-18)
 
 
+@pytest.mark.parametrize("case", [0, 1])
+def test_deepspeed_momentum_live(case: int) -> None:
+    """OneCycle's beta1 (cycle_momentum on an Adam optimizer) after s step() calls is OneCycleMom(s)."""
+    torch = pytest.importorskip("torch")
+    lr_schedules = pytest.importorskip("deepspeed.runtime.lr_schedules")
+    params = [
+        {
+            "cycle_first_step_size": 500,
+            "cycle_second_step_size": 700,
+            "cycle_first_stair_count": 50,
+            "decay_step_size": 100,
+            "decay_mom_rate": 0.001,
+            "cycle_min_mom": 0.85,
+            "cycle_max_mom": 0.99,
+        },
+        {"cycle_first_step_size": 30, "cycle_second_step_size": 0},
+    ][case]
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=0.01)
+    sched = lr_schedules.OneCycle(opt, cycle_min_lr=0.001, cycle_max_lr=0.01, **params)
+    want = []
+    for _ in range(int(STEPS.max()) + 1):
+        want.append(opt.param_groups[0]["betas"][0])
+        sched.step()
+    got = _x64(lambda: lrjit.OneCycleMom(**params))
+    np.testing.assert_allclose(got, np.asarray(want)[STEPS], rtol=1e-12, atol=1e-18)
+
+
 def test_deepspeed_edges() -> None:
     # zero-length decay: total_num_steps <= warmup -> 0 right after the warmup (WarmupDecayLR), the floor
     # (WarmupCosineLR); the warmup is at least 2 steps (DeepSpeed's max(2, n))
@@ -445,6 +472,10 @@ def test_deepspeed_importer() -> None:
     }
     sched = lrjit.from_deepspeed(one_cycle)
     assert isinstance(sched, lrjit.OneCycle) and float(sched(1000)) == pytest.approx(0.001)
+    mom = lrjit.from_deepspeed(one_cycle, momentum=True)
+    assert isinstance(mom, lrjit.OneCycleMom) and float(mom(1000)) == pytest.approx(0.85)
+    with pytest.raises(ValueError, match="momentum"):
+        lrjit.from_deepspeed(ds_config, momentum=True)
     # the LR range test tutorial's block
     lrrt = {
         "type": "LRRangeTest",

@@ -23,7 +23,7 @@ from lrjit.core import BoolLike, FloatLike, IntLike, Schedule
 from lrjit.core.fields import BOOLEAN, NONNEG, UNIT, Domain, FieldGroup, Kind, leaf, static
 from lrjit.core.numerics import cosine_annealing, decay_progress, periods_and_remainder, ratio
 
-__all__ = ["LRRangeTest", "OneCycle", "WarmupCosineLR", "WarmupDecayLR", "WarmupLR"]
+__all__ = ["LRRangeTest", "OneCycle", "OneCycleMom", "WarmupCosineLR", "WarmupDecayLR", "WarmupLR"]
 
 WARMUP_TYPES = ("log", "linear")
 _WARMUP = Domain("an integer >= 1", lambda x, xp: x >= 1, lambda rng: int(rng.integers(1, 300)))
@@ -35,6 +35,25 @@ _DECAY_SIZE = Domain(
     "an integer >= 0", lambda x, xp: x >= 0, lambda rng: int(rng.choice([0, 1, 10, 100, 1000]))
 )
 _RATE = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.choice([0.0, 0.001, 0.1, 1.0])))
+
+ONE_CYCLE = FieldGroup(
+    cycle_first_step_size=leaf(Kind.INT, _HALF, default=2000),
+    cycle_second_step_size=leaf(Kind.INT, _SECOND, default=None),
+    cycle_first_stair_count=leaf(Kind.INT, _STAIRS, default=0),
+    cycle_second_stair_count=leaf(Kind.INT, _STAIRS, default=None),
+    decay_step_size=leaf(Kind.INT, _DECAY_SIZE, default=0),
+)
+
+
+def resolve_second_half(s: Any) -> None:
+    """DeepSpeed's defaults of the second half: ``None`` means the first half's size / stair count."""
+    for name, source in (
+        ("cycle_second_step_size", "cycle_first_step_size"),
+        ("cycle_second_stair_count", "cycle_first_stair_count"),
+    ):
+        if getattr(s, name) is None:
+            object.__setattr__(s, name, getattr(s, source))
+
 
 WARMUP = FieldGroup(
     warmup_num_steps=leaf(Kind.INT, _WARMUP, default=1000),
@@ -223,8 +242,8 @@ class OneCycle(Schedule):
     ``floor((F + S - c) n / S) / n``); ``lr = cycle_min_lr + (cycle_max_lr - cycle_min_lr) * scale``. After
     the cycle, with ``k = s - F - S``: ``cycle_min_lr / (1 + decay_lr_rate * k / decay_step_size)``, or
     ``cycle_min_lr`` when ``decay_step_size`` or ``decay_lr_rate`` is 0. The stairs need ``(F + S) * n``
-    to fit the integer dtype. The momentum cycle (``cycle_momentum``, ``cycle_min_mom``, ...) is not part
-    of the rate. Reference: ``deepspeed.runtime.lr_schedules.OneCycle``.
+    to fit the integer dtype. The momentum cycle (``cycle_momentum``, ``cycle_min_mom``, ...) is
+    :class:`OneCycleMom`. Reference: ``deepspeed.runtime.lr_schedules.OneCycle``.
 
     Args:
       cycle_min_lr: the low end of the cycle (>= 0).
@@ -248,44 +267,91 @@ class OneCycle(Schedule):
     cycle_min_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
     cycle_max_lr: FloatLike = leaf(Kind.FLOAT, NONNEG)
     decay_lr_rate: FloatLike = leaf(Kind.FLOAT, _RATE, default=0.0)
-    cycle_first_step_size: IntLike = leaf(Kind.INT, _HALF, default=2000)
-    cycle_second_step_size: IntLike | None = leaf(Kind.INT, _SECOND, default=None)
-    cycle_first_stair_count: IntLike = leaf(Kind.INT, _STAIRS, default=0)
-    cycle_second_stair_count: IntLike | None = leaf(Kind.INT, _STAIRS, default=None)
-    decay_step_size: IntLike = leaf(Kind.INT, _DECAY_SIZE, default=0)
+    cycle_first_step_size: IntLike = ONE_CYCLE.cycle_first_step_size
+    cycle_second_step_size: IntLike | None = ONE_CYCLE.cycle_second_step_size
+    cycle_first_stair_count: IntLike = ONE_CYCLE.cycle_first_stair_count
+    cycle_second_stair_count: IntLike | None = ONE_CYCLE.cycle_second_stair_count
+    decay_step_size: IntLike = ONE_CYCLE.decay_step_size
 
     def __post_init__(self) -> None:
-        for name, source in (
-            ("cycle_second_step_size", "cycle_first_step_size"),
-            ("cycle_second_stair_count", "cycle_first_stair_count"),
-        ):
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, getattr(self, source))
+        resolve_second_half(self)
         super().__post_init__()
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        f, s2 = self.cycle_first_step_size, self.cycle_second_step_size
-        n1, n2 = self.cycle_first_stair_count, self.cycle_second_stair_count
-        total = f + s2
-        in_cycle = step <= total
-        c = jnp.where(step < total, step, 0)  # s mod (F + S) inside the cycle
-        rising = c <= f
-        down = total - c  # >= 0 where used (c <= F + S)
-        s2_safe = jnp.maximum(s2, 1)
-        smooth = jnp.where(
-            rising, ratio(self._float(c), self._float(f)), ratio(self._float(down), self._float(s2_safe))
-        )
-        n = jnp.where(rising, n1, n2)
-        n_safe = jnp.maximum(n, 1)
-        num = jnp.where(rising, c, down) * n_safe
-        stairs = ratio(
-            self._float(periods_and_remainder(num, jnp.where(rising, f, s2_safe))[0]), self._float(n_safe)
-        )
-        scale = jnp.where(n > 0, stairs, smooth)
+        in_cycle, scale, k = one_cycle_position(self, step)
         low = self._float(self.cycle_min_lr)
         cycle = low + (self._float(self.cycle_max_lr) - low) * scale
         size, rate = self.decay_step_size, self._float(self.decay_lr_rate)
-        k = self._float(jnp.maximum(step - total, 0))
         decayed = ratio(low, 1 + rate * ratio(k, self._float(jnp.maximum(size, 1))))
         decay = jnp.where(size == 0, low, decayed)  # rate 0 gives `low` too (DeepSpeed skips it)
         return jnp.where(in_cycle, cycle, decay)
+
+
+def one_cycle_position(s: Any, step: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """OneCycle's ``(in the cycle, scale, steps since the cycle as a float)`` for a schedule ``s`` with
+    DeepSpeed's ``cycle_*_step_size`` / ``cycle_*_stair_count`` fields (see :class:`OneCycle`)."""
+    f, s2 = s.cycle_first_step_size, s.cycle_second_step_size
+    n1, n2 = s.cycle_first_stair_count, s.cycle_second_stair_count
+    total = f + s2
+    c = jnp.where(step < total, step, 0)  # s mod (F + S) inside the cycle
+    rising = c <= f
+    down = total - c  # >= 0 where used (c <= F + S)
+    s2_safe = jnp.maximum(s2, 1)
+    smooth = jnp.where(rising, ratio(s._float(c), s._float(f)), ratio(s._float(down), s._float(s2_safe)))
+    n = jnp.where(rising, n1, n2)
+    n_safe = jnp.maximum(n, 1)
+    num = jnp.where(rising, c, down) * n_safe
+    stairs = ratio(s._float(periods_and_remainder(num, jnp.where(rising, f, s2_safe))[0]), s._float(n_safe))
+    scale = jnp.where(n > 0, stairs, smooth)
+    return step <= total, scale, s._float(jnp.maximum(step - total, 0))
+
+
+_MOM = Domain("a finite float >= 0", NONNEG.predicate, lambda rng: float(rng.uniform(0.8, 0.99)))
+
+
+class OneCycleMom(Schedule):
+    """The momentum (Adam's beta1) of DeepSpeed's ``OneCycle`` with ``cycle_momentum``: opposite to the
+    rate, from ``cycle_max_mom`` down to ``cycle_min_mom`` at the peak rate and back, then
+    ``cycle_max_mom * (1 + decay_mom_rate * k / decay_step_size)`` (it grows; ``cycle_max_mom`` when
+    ``decay_step_size`` or ``decay_mom_rate`` is 0), with :class:`OneCycle`'s scale and ``k``. At step 0 it is
+    ``cycle_min_mom``, as DeepSpeed's constructor sets it (the first ``step()`` then moves it to about
+    ``cycle_max_mom``). Reference: ``deepspeed.runtime.lr_schedules.OneCycle.get_mom``.
+
+    Args:
+      cycle_min_mom: the momentum at the rate's peak (>= 0).
+      cycle_max_mom: the momentum at the cycle's ends (>= 0).
+      decay_mom_rate: the post-cycle growth rate (>= 0).
+      cycle_first_step_size: F (>= 1).
+      cycle_second_step_size: S (>= 0), or None for F.
+      cycle_first_stair_count: stairs in the first half (>= 0; 0 is continuous).
+      cycle_second_stair_count: stairs in the second half (>= 0), or None for the first half's count.
+      decay_step_size: the decay's period (>= 0; 0 is no decay).
+
+    Example:
+      >>> import lrjit
+      >>> mom = lrjit.OneCycleMom(cycle_min_mom=0.8, cycle_max_mom=0.9, cycle_first_step_size=100)
+      >>> print(mom(np.array([0, 1, 50, 100, 200, 300])).round(6))
+      [0.8   0.899 0.85  0.8   0.9   0.9  ]
+    """
+
+    reference = "deepspeed.runtime.lr_schedules.OneCycle.get_mom"
+    cycle_min_mom: FloatLike = leaf(Kind.FLOAT, _MOM, default=0.8)
+    cycle_max_mom: FloatLike = leaf(Kind.FLOAT, _MOM, default=0.9)
+    decay_mom_rate: FloatLike = leaf(Kind.FLOAT, _RATE, default=0.0)
+    cycle_first_step_size: IntLike = ONE_CYCLE.cycle_first_step_size
+    cycle_second_step_size: IntLike | None = ONE_CYCLE.cycle_second_step_size
+    cycle_first_stair_count: IntLike = ONE_CYCLE.cycle_first_stair_count
+    cycle_second_stair_count: IntLike | None = ONE_CYCLE.cycle_second_stair_count
+    decay_step_size: IntLike = ONE_CYCLE.decay_step_size
+
+    def __post_init__(self) -> None:
+        resolve_second_half(self)
+        super().__post_init__()
+
+    def _evaluate(self, step: jax.Array) -> jax.Array:
+        in_cycle, scale, k = one_cycle_position(self, step)
+        low, high = self._float(self.cycle_min_mom), self._float(self.cycle_max_mom)
+        cycle = high - (high - low) * scale
+        size, rate = self.decay_step_size, self._float(self.decay_mom_rate)
+        decay = jnp.where(size == 0, high, high * (1 + rate * ratio(k, self._float(jnp.maximum(size, 1)))))
+        return jnp.where(step == 0, jnp.broadcast_to(low, step.shape), jnp.where(in_cycle, cycle, decay))

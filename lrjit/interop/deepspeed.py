@@ -9,7 +9,8 @@ keys, ``"auto"`` values (the Hugging Face Trainer fills those in: pass the numbe
 ``last_batch_iteration`` other than -1, per-parameter-group lists, and a ``warmup_type`` other than
 ``'log'`` / ``'linear'`` (DeepSpeed falls back to ``'log'`` with a warning). The momentum parameters of
 ``OneCycle`` (``cycle_momentum``, ``cycle_min_mom``, ``cycle_max_mom``, ``decay_mom_rate``) do not change
-the rate and are ignored.
+the rate and are ignored; ``from_deepspeed(config, momentum=True)`` gives that momentum instead
+(:class:`lrjit.OneCycleMom`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _scheduler_block(config: Mapping[str, Any]) -> tuple[Mapping[str, Any], Any]
     return block, lr
 
 
-def from_deepspeed(config: Mapping[str, Any], *, lr: float | None = None) -> Schedule:
+def from_deepspeed(config: Mapping[str, Any], *, lr: float | None = None, momentum: bool = False) -> Schedule:
     """The lrjit schedule of a DeepSpeed scheduler config.
 
     Args:
@@ -57,6 +58,7 @@ def from_deepspeed(config: Mapping[str, Any], *, lr: float | None = None) -> Sch
         its ``"scheduler"`` block.
       lr: the optimizer's learning rate, where the config has no ``"optimizer"`` block (``WarmupCosineLR``
         multiplies it; ``WarmupLR`` / ``WarmupDecayLR`` take it when ``warmup_max_lr`` is absent).
+      momentum: for ``OneCycle``, the momentum schedule (:class:`lrjit.OneCycleMom`) instead of the rate.
 
     Returns:
       The family of the same name (:mod:`lrjit.families.deepspeed`); its step is the number of
@@ -73,6 +75,12 @@ def from_deepspeed(config: Mapping[str, Any], *, lr: float | None = None) -> Sch
             f"from_deepspeed: unknown scheduler type {name!r}; supported: {', '.join(DEEPSPEED_FAMILIES)}"
         )
     family = DEEPSPEED_FAMILIES[name]
+    if momentum:
+        if name != "OneCycle":
+            raise ValueError(
+                f"from_deepspeed: momentum=True is for OneCycle; {name} has no momentum schedule"
+            )
+        return _one_cycle_momentum(dict(block.get("params") or {}))
     fields = set(fields_of(family))
     kwargs: dict[str, Any] = {}
     for key, value in dict(block.get("params") or {}).items():
@@ -122,6 +130,20 @@ def from_deepspeed(config: Mapping[str, Any], *, lr: float | None = None) -> Sch
             f"from_deepspeed: {name} lacks required parameter(s) {', '.join(map(repr, missing))}"
         )
     return family(**kwargs)
+
+
+def _one_cycle_momentum(params: dict[str, Any]) -> Schedule:
+    """OneCycle's momentum schedule from its params (the rate's keys are read and dropped)."""
+    fields = set(fields_of(ds.OneCycleMom))
+    rate_keys = {"cycle_min_lr", "cycle_max_lr", "decay_lr_rate", "cycle_momentum", "last_batch_iteration"}
+    unknown = sorted(set(params) - fields - rate_keys)
+    if unknown:
+        raise ValueError(
+            f"from_deepspeed: OneCycle parameter(s) {', '.join(map(repr, unknown))} not supported"
+        )
+    if params.get("cycle_momentum") is False:
+        raise ValueError("from_deepspeed: this OneCycle has `cycle_momentum` = false")
+    return ds.OneCycleMom(**{k: v for k, v in params.items() if k in fields})
 
 
 def _is_deepspeed(obj: Any) -> bool:

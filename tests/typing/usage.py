@@ -214,6 +214,16 @@ SCHEDULES: list[lrjit.Schedule] = [
         final_div_factor=8134.57,
         three_phase=False,
     ),
+    lrjit.OneCycleMom(
+        cycle_min_mom=0.921023,
+        cycle_max_mom=0.851259,
+        decay_mom_rate=0.001,
+        cycle_first_step_size=62,
+        cycle_second_step_size=112,
+        cycle_first_stair_count=0,
+        cycle_second_stair_count=0,
+        decay_step_size=1000,
+    ),
     lrjit.OneCycleMomentum(
         total_steps=2554,
         pct_start=0.194425,
