@@ -33,7 +33,11 @@ from lrjit.families import __all__ as _family_names
 
 # Star imports from each library module (whose ``__all__`` is a literal list), so that type checkers see
 # every family's constructor as ``lrjit.<Family>``.
+from lrjit.families.big_vision import *  # noqa: F403
+from lrjit.families.deepspeed import *  # noqa: F403
 from lrjit.families.keras import *  # noqa: F403
+from lrjit.families.levanter import *  # noqa: F403
+from lrjit.families.maxtext import *  # noqa: F403
 from lrjit.families.mxnet import *  # noqa: F403
 from lrjit.families.t5x import *  # noqa: F403
 from lrjit.families.tf_compat import *  # noqa: F403
@@ -50,7 +54,16 @@ from lrjit.frontend import (
     parse,
     to_spec,
 )
-from lrjit.interop import from_keras, from_timm, from_torch, from_transformers
+from lrjit.interop import (
+    from_big_vision,
+    from_deepspeed,
+    from_keras,
+    from_levanter,
+    from_maxtext,
+    from_timm,
+    from_torch,
+    from_transformers,
+)
 from lrjit.sweep import (
     Distribution,
     Sweep,
@@ -111,6 +124,10 @@ __all__ = [
     "train",
     *_compose_names,
     *_family_names,
+    "from_big_vision",
+    "from_deepspeed",
+    "from_levanter",
+    "from_maxtext",
 ]
 __all__ += ["from_timm", "from_transformers"]
 

@@ -84,6 +84,21 @@ def examples() -> dict[str, Schedule]:
             steps_per_cycle=4500,
         ),
         "Noam": lrjit.Noam(learning_rate=0.1, hidden_size=512, warmup_steps=1000),
+        "WarmupLR": lrjit.WarmupLR(0.0, 0.1, 1000),
+        "WarmupDecayLR": lrjit.WarmupDecayLR(n, 0.0, 0.1, 1000, warmup_type="linear"),
+        "WarmupCosineLR": lrjit.WarmupCosineLR(0.1, n, 0.01, 1000, cos_min_ratio=0.01),
+        "OneCycle": lrjit.OneCycle(
+            0.01, 0.1, 0.5, 3000, 4000, cycle_first_stair_count=10, decay_step_size=500
+        ),
+        "LRRangeTest": lrjit.LRRangeTest(0.001, 1000, 1.0, lr_range_test_staircase=True),
+        "OneCycleMom": lrjit.OneCycleMom(0.85, 0.95, 0.05, 3000, 4000, decay_step_size=500),
+        "MaxTextSchedule": lrjit.MaxTextSchedule(
+            0.1, n, warmup_steps=1000, lr_schedule_type="wsd", wsd_decay_steps=2000, wsd_decay_style="cosine"
+        ),
+        "BigVisionSchedule": lrjit.BigVisionSchedule(
+            n, 0.1, "rsqrt", warmup_steps=1000, cooldown_steps=2000, timescale=1000.0
+        ),
+        "LevanterSchedule": lrjit.LevanterSchedule(0.1, 500, 3000, 6500, 0.05, "inv_sqrt", timescale=800.0),
         # compositions
         "Constant": lrjit.Constant(0.05),
         "Warmup": lrjit.warmup(

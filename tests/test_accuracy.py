@@ -16,7 +16,20 @@ import lrjit
 
 from accuracy import SAMPLED_PER_FAMILY
 
-LIBRARIES = ("keras", "tf_compat", "mxnet", "timm", "transformers", "torch", "t5x", "operators")
+LIBRARIES = (
+    "keras",
+    "tf_compat",
+    "mxnet",
+    "timm",
+    "transformers",
+    "torch",
+    "t5x",
+    "operators",
+    "deepspeed",
+    "maxtext",
+    "big_vision",
+    "levanter",
+)
 FAMILIES = sorted(name for name, cls in lrjit.registry().items() if not cls.composite)
 
 

@@ -1,8 +1,24 @@
 """Schedule families, grouped by the library whose names and values they reproduce: one module per
 source library, each listing its public families in ``__all__`` (re-exported here and by ``lrjit``)."""
 
-from lrjit.families import keras, mxnet, t5x, tf_compat, timm, torch, transformers
+from lrjit.families import (
+    big_vision,
+    deepspeed,
+    keras,
+    levanter,
+    maxtext,
+    mxnet,
+    t5x,
+    tf_compat,
+    timm,
+    torch,
+    transformers,
+)
+from lrjit.families.big_vision import *  # noqa: F403
+from lrjit.families.deepspeed import *  # noqa: F403
 from lrjit.families.keras import *  # noqa: F403
+from lrjit.families.levanter import *  # noqa: F403
+from lrjit.families.maxtext import *  # noqa: F403
 from lrjit.families.mxnet import *  # noqa: F403
 from lrjit.families.t5x import *  # noqa: F403
 from lrjit.families.tf_compat import *  # noqa: F403
@@ -19,4 +35,8 @@ __all__ = (
     + timm.__all__
     + torch.__all__
     + transformers.__all__
+    + deepspeed.__all__
+    + maxtext.__all__
+    + big_vision.__all__
+    + levanter.__all__
 )

@@ -3,10 +3,23 @@ table (one entry per source class: how to read it and which lrjit schedule it be
 importers with :mod:`lrjit.frontend.importers` (so :func:`lrjit.compile` recognizes their objects and
 dicts by content)."""
 
+from lrjit.interop.big_vision import from_big_vision
+from lrjit.interop.deepspeed import from_deepspeed
 from lrjit.interop.keras import from_keras
+from lrjit.interop.levanter import from_levanter
+from lrjit.interop.maxtext import from_maxtext
 from lrjit.interop.timm import from_timm
 from lrjit.interop.torch import describe_torch, from_torch
 from lrjit.interop.transformers import from_transformers
 
-__all__ = ["describe_torch", "from_keras", "from_torch"]
-__all__ += ["from_timm", "from_transformers"]
+__all__ = [
+    "describe_torch",
+    "from_big_vision",
+    "from_deepspeed",
+    "from_keras",
+    "from_levanter",
+    "from_maxtext",
+    "from_timm",
+    "from_torch",
+    "from_transformers",
+]
