@@ -147,10 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--reduce-k", type=int, default=None, help="configs reduced (default 10**6)")
     args = parser.parse_args(argv)
     k_build, k_reduce, n_reduce, k_stream, n_stream = (
         (10**4, 2_000, 10**4, 256, 10**4) if args.quick else (10**6, 10**6, 10**5, 2_000, 10**5)
     )
+    k_reduce = args.reduce_k or k_reduce
     print_environment(environment())
     check_reduce(3_000)
     print_table(
