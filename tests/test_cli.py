@@ -44,6 +44,25 @@ def test_the_console_script_entry_resolves() -> None:
     assert getattr(importlib.import_module(module), name) is main
 
 
+def test_the_installed_console_script_runs(tmp_path: pathlib.Path) -> None:
+    script = pathlib.Path(sys.executable).parent / "lrjit"  # installed by pip next to this interpreter
+    if not script.exists():
+        pytest.skip("lrjit is not installed in this environment (pip install -e .)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(
+        [str(script), "eval", WARMUP_COSINE, "--at", "0,250,500", "--format", "json"],
+        cwd=tmp_path,
+        env={**env, "JAX_PLATFORMS": "cpu"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)["lr"]
+    want = np.asarray(lrjit.parse(WARMUP_COSINE)(np.array([0, 250, 500])))
+    np.testing.assert_array_equal(np.float32(got), want)
+
+
 def test_help_lists_the_commands_with_examples(tmp_path: pathlib.Path) -> None:
     result = run_cli("--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
