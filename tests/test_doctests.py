@@ -33,6 +33,7 @@ MODULES = [
     lrjit.core.schedule.__name__,
     "lrjit.frontend.unparse",
     "lrjit.viz.plotting",
+    "lrjit.interop.optax",
     lrjit.train.population.__name__,
 ]
 # Modules with no public schedule of their own (shared shapes): nothing to show, so no doctest required.

@@ -3,6 +3,7 @@ table (one entry per source class: how to read it and which lrjit schedule it be
 importers with :mod:`lrjit.frontend.importers` (so :func:`lrjit.compile` recognizes their objects and
 dicts by content)."""
 
+from lrjit.interop import optax as optax  # optax-signature constructors: lrjit.interop.optax.*
 from lrjit.interop.big_vision import from_big_vision
 from lrjit.interop.deepspeed import from_deepspeed
 from lrjit.interop.keras import from_keras
