@@ -126,6 +126,7 @@ def examples() -> dict[str, Schedule]:
         "Offset": lrjit.Offset(lrjit.CosineDecay(0.1, 20_000), 10_000),
         "Hold": lrjit.Hold(lrjit.CosineDecay(0.1, n), 6000),
         "Repeat": lrjit.Repeat(lrjit.warmup(lrjit.CosineDecay(0.1, 2000), 500), 2500),
+        "PerEpoch": lrjit.PerEpoch(lrjit.StepLR(0.1, step_size=3, gamma=0.5), steps_per_epoch=n // 10),
         "LinearWithWarmup": lrjit.LinearWithWarmup(0.1, 500, n),
         "ConstantWithWarmup": lrjit.ConstantWithWarmup(0.1, 500),
         "CosineWarmupWithMinLR": lrjit.CosineWarmupWithMinLR(

@@ -290,11 +290,12 @@ def test_unsupported_operands_raise_type_error() -> None:
         (lrjit.Offset, {"steps": 250}, lambda t: t + 250),
         (lrjit.Hold, {"steps": 400}, lambda t: np.minimum(t, 400)),
         (lrjit.Repeat, {"period": 333}, lambda t: t % 333),
+        (lrjit.PerEpoch, {"steps_per_epoch": 97}, lambda t: t // 97),
     ],
-    ids=["offset", "hold", "repeat"],
+    ids=["offset", "hold", "repeat", "per_epoch"],
 )
 def test_step_maps(cls: type, kwargs: dict[str, int], step_map: Callable[[np.ndarray], np.ndarray]) -> None:
-    """Offset, hold and repeat evaluate the schedule at the mapped step, bit for bit."""
+    """Offset, hold, repeat and per-epoch stepping evaluate the schedule at the mapped step, bit for bit."""
     sched = cls(A, **kwargs)
     np.testing.assert_array_equal(sched(STEPS), A(step_map(STEPS).astype(np.int32)))
 
@@ -326,6 +327,7 @@ def test_x64_children_set_the_dtype() -> None:
         (lambda: lrjit.warmup(A, 10, mode="both"), "Warmup: `mode` must be one of"),
         (lambda: lrjit.clip(A, 0.5, 0.1), "Clip: `lower` must be <= `upper`"),
         (lambda: lrjit.Repeat(A, 0), "Repeat: `period` must be an integer >= 1, got 0"),
+        (lambda: lrjit.PerEpoch(A, 0), "PerEpoch: `steps_per_epoch` must be an integer >= 1, got 0"),
         (lambda: lrjit.Constant(float("nan")), "Constant: `value` must be a finite float"),
     ],
 )

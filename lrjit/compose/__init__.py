@@ -4,7 +4,7 @@ are every piece's hyperparameters, evaluated in one fused kernel). The operator 
 
 from lrjit.compose.arithmetic import Clip, Maximum, Minimum, clip, maximum, minimum
 from lrjit.compose.sequence import Sequence, StackedSequence, sequence
-from lrjit.compose.timeline import Hold, Offset, Repeat
+from lrjit.compose.timeline import Hold, Offset, PerEpoch, Repeat
 from lrjit.compose.warmup import Warmup, warmup
 from lrjit.core.operators import Constant, Difference, Product, Quotient, Sum
 
@@ -16,6 +16,7 @@ __all__ = [
     "Maximum",
     "Minimum",
     "Offset",
+    "PerEpoch",
     "Product",
     "Quotient",
     "Repeat",

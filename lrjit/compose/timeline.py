@@ -1,4 +1,4 @@
-"""Moving a schedule along the step axis: offset, hold and repeat."""
+"""Moving a schedule along the step axis: offset, hold, repeat and per-epoch stepping."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from lrjit.core import Composite, IntLike, Schedule, child, leaf, sample_child
 from lrjit.core.fields import NONNEG_INT, POSITIVE_INT, Kind
 from lrjit.core.numerics import periods_and_remainder, saturating_add
 
-__all__ = ["Hold", "Offset", "Repeat"]
+__all__ = ["Hold", "Offset", "PerEpoch", "Repeat"]
 
 
 class _StepMap(Composite, abstract=True):
@@ -98,3 +98,26 @@ class Repeat(_StepMap):
 
     def _map(self, step: jax.Array) -> jax.Array:
         return periods_and_remainder(step, self.period)[1]
+
+
+class PerEpoch(_StepMap):
+    """``schedule(step // steps_per_epoch)``: a schedule stepped once per epoch, its rate constant inside an
+    epoch, as a training loop that calls torch's ``scheduler.step()`` (or Keras's
+    ``LearningRateScheduler`` callback) once per epoch gives it to every update of that epoch.
+
+    Args:
+      schedule: the schedule, in epochs (its step is the epoch index).
+      steps_per_epoch: the updates per epoch (>= 1).
+
+    Example:
+      >>> import lrjit
+      >>> sched = lrjit.PerEpoch(lrjit.StepLR(base_lr=1.0, step_size=2, gamma=0.5), steps_per_epoch=3)
+      >>> print(sched(np.arange(13)))
+      [1.   1.   1.   1.   1.   1.   0.5  0.5  0.5  0.5  0.5  0.5  0.25]
+    """
+
+    reference = "lrjit composition (torch / Keras schedulers stepped per epoch)"
+    steps_per_epoch: IntLike = leaf(Kind.INT, POSITIVE_INT)
+
+    def _map(self, step: jax.Array) -> jax.Array:
+        return periods_and_remainder(step, self.steps_per_epoch)[0]

@@ -242,6 +242,12 @@ SCHEDULES: list[lrjit.Schedule] = [
         max_momentum=0.508099,
         three_phase=False,
     ),
+    lrjit.PerEpoch(
+        schedule=lrjit.CosineDecay(
+            initial_learning_rate=0.0011999, decay_steps=1274, alpha=0.0204868, warmup_steps=87
+        ),
+        steps_per_epoch=1702,
+    ),
     lrjit.PiecewiseConstantDecay(boundaries=[26, 34], values=[0.000145846, 0.000116442, 0.179094]),
     lrjit.PolyLRScheduler(
         base_lr=0.0353059,
