@@ -22,6 +22,7 @@ from lrjit.core import (
     config_axes,
     first_difference,
     leaf,
+    map_configs,
     sample_child,
     stack,
 )
@@ -147,13 +148,10 @@ class StackedSequence(_Joined):
         # Each step's piece hyperparameters (a gather per stacked leaf), then the family's formula once,
         # vmapped over the steps: one config per step.
         axes = config_axes(self.pieces)
-        leaves, treedef = jax.tree_util.tree_flatten(self.pieces)
         flat_piece = piece.reshape(-1)
-        gathered = [
-            jnp.take(jnp.asarray(x), flat_piece, axis=0, mode="clip") if d == 1 else x
-            for x, d in zip(leaves, batch_dims(self.pieces), strict=True)
-        ]
-        per_step = jax.tree_util.tree_unflatten(treedef, gathered)
+        per_step = map_configs(
+            self.pieces, lambda x: jnp.take(jnp.asarray(x), flat_piece, axis=0, mode="clip")
+        )
         values = jax.vmap(lambda s, t: s._evaluate(t), in_axes=(axes, 0))(per_step, local.reshape(-1))
         return self._cast(values.reshape(step.shape))
 

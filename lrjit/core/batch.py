@@ -119,20 +119,26 @@ def unstack(schedule: C) -> list[C]:
     return [schedule] if k is None else [take(schedule, i) for i in range(k)]
 
 
+def map_configs(schedule: C, batched: Callable[[Any], Any], shared: Callable[[Any], Any] | None = None) -> C:
+    """``schedule`` with ``batched`` applied to every leaf that has a config axis (at axis 0) and
+    ``shared`` (default: unchanged) to the others: the one place that pairs leaves with their batch dims,
+    for selecting, slicing, padding or placing configs."""
+    leaves, treedef = jax.tree_util.tree_flatten(schedule)
+    keep = shared if shared is not None else (lambda x: x)
+    mapped = [batched(x) if d == 1 else keep(x) for x, d in zip(leaves, batch_dims(schedule), strict=True)]
+    return jax.tree_util.tree_unflatten(treedef, mapped)
+
+
 def take(schedule: C, index: Any) -> C:
     """Some configs of a batched schedule: ``index`` (an int, a slice or an integer array) applied to the
-    config axis of every batched leaf; shared leaves stay shared. An int gives a single config.
+    config axis of every batched leaf; shared leaves stay shared. An int gives a single config; an index
+    array may repeat configs (padding) and may be traced (inside ``jit``).
 
-    Works on NumPy and JAX leaves, also inside ``jit`` (a traced integer array, or ``jax.lax``'s dynamic
-    slicing applied by the caller through the same leaf selection).
+    Works on NumPy and JAX leaves (PRNG keys included).
     """
     if batch_size(schedule) is None:
         raise ValueError("take needs a batched schedule; this one is a single config")
-    leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    dims = batch_dims(schedule)
-    return jax.tree_util.tree_unflatten(
-        treedef, [x[index] if d == 1 else x for x, d in zip(leaves, dims, strict=True)]
-    )
+    return map_configs(schedule, lambda x: x[index])
 
 
 @jax.jit

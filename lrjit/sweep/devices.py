@@ -26,12 +26,11 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from lrjit.core import Config, batch_dims, batch_size
+from lrjit.core import Config, batch_size, map_configs, take
 
 __all__ = ["config_mesh", "gather", "pad", "shard", "shard_configs", "share"]
 
@@ -101,12 +100,7 @@ def shard(schedule: Config, mesh: Mesh | None = None, axis: str = "configs") -> 
     mesh = _mesh(mesh, axis, "shard")
     _check_divides(k, mesh, axis, "shard")
     batched, replicated = NamedSharding(mesh, PartitionSpec(axis)), NamedSharding(mesh, PartitionSpec())
-    leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    placed = [
-        _place(x, batched if d == 1 else replicated)
-        for x, d in zip(leaves, batch_dims(schedule), strict=True)
-    ]
-    return jax.tree_util.tree_unflatten(treedef, placed)
+    return map_configs(schedule, lambda x: _place(x, batched), lambda x: _place(x, replicated))
 
 
 def shard_configs(tree: Any, mesh: Mesh | None = None, axis: str = "configs") -> Any:
@@ -216,11 +210,7 @@ def pad(schedule: Config, multiple: int) -> Config:
     extra = -k % int(multiple)
     if not extra:
         return schedule
-    leaves, treedef = jax.tree_util.tree_flatten(schedule)
-    padded = [
-        _repeat_last(x, extra) if d == 1 else x for x, d in zip(leaves, batch_dims(schedule), strict=True)
-    ]
-    return jax.tree_util.tree_unflatten(treedef, padded)
+    return take(schedule, np.minimum(np.arange(k + extra), k - 1))
 
 
 def gather(tree: Any) -> Any:
@@ -296,13 +286,6 @@ def _place(x: Any, sharding: NamedSharding) -> jax.Array:
     # The callback runs for this process's devices only: with several processes each fills its own.
     fill: Callable[[Any], np.ndarray] = lambda index: host[index]  # noqa: E731
     return jax.make_array_from_callback(host.shape, sharding, fill)
-
-
-def _repeat_last(x: Any, extra: int) -> Any:
-    if isinstance(x, jax.Array):  # device arrays (keys included) stay on the device
-        return jnp.concatenate([x, jnp.repeat(x[-1:], extra, axis=0)])
-    host = np.asarray(x)
-    return np.concatenate([host, np.repeat(host[-1:], extra, axis=0)])
 
 
 def _gather_leaf(x: Any) -> Any:

@@ -33,11 +33,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrjit.core import Schedule, batch_dims, batch_size, is_traced
+from lrjit.core import Schedule, batch_size, is_traced, map_configs
 from lrjit.core import curves as one_kernel_curves
 from lrjit.core.fields import default_int_dtype
 from lrjit.core.schedule import resident
 from lrjit.core.steps import as_step_array
+from lrjit.sweep.devices import gather
 from lrjit.sweep.mixed import Sweep, in_order
 
 __all__ = ["STATS", "curves", "reduce"]
@@ -276,22 +277,18 @@ def _pipelined(plan: _Blocks, launch: Callable[[_Block], Any]) -> Iterator[tuple
     for block in plan:
         launched = (block, launch(block))
         if pending is not None:
-            yield pending[0], _to_host(pending[1])
+            yield pending[0], gather(pending[1])
         pending = launched
     if pending is not None:
-        yield pending[0], _to_host(pending[1])
+        yield pending[0], gather(pending[1])
 
 
 def _slice_configs(group: Schedule, k0: Any, kc: int) -> Schedule:
     k = batch_size(group)
     if k is None or kc == k:
         return group
-    leaves, treedef = jax.tree_util.tree_flatten(group)
-    dims = batch_dims(group)
-    return jax.tree_util.tree_unflatten(
-        treedef,
-        [jax.lax.dynamic_slice_in_dim(x, k0, kc) if d == 1 else x for x, d in zip(leaves, dims, strict=True)],
-    )
+    # A dynamic slice, not an index array: XLA reads the block in place instead of gathering it.
+    return map_configs(group, lambda x: jax.lax.dynamic_slice_in_dim(x, k0, kc))
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
@@ -471,19 +468,6 @@ def _is_sharded(tree: Any) -> bool:
     return any(
         isinstance(x, jax.Array) and len(x.sharding.device_set) > 1 for x in jax.tree_util.tree_leaves(tree)
     )
-
-
-def _to_host(result: Any) -> Any:
-    """A block's result as NumPy arrays (gathered from every process when sharded over several hosts)."""
-
-    def one(x: jax.Array) -> np.ndarray:
-        if x.is_fully_addressable:
-            return np.asarray(x)
-        from jax.experimental import multihost_utils
-
-        return np.asarray(multihost_utils.process_allgather(x, tiled=True))
-
-    return jax.tree.map(one, result)
 
 
 class _Progress:
