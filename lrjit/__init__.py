@@ -39,6 +39,10 @@ from lrjit.families.keras import *  # noqa: F403
 from lrjit.families.levanter import *  # noqa: F403
 from lrjit.families.maxtext import *  # noqa: F403
 from lrjit.families.mxnet import *  # noqa: F403
+from lrjit.families.nemo import *  # noqa: F403
+from lrjit.families.optax import *  # noqa: F403
+from lrjit.families.praxis import *  # noqa: F403
+from lrjit.families.scenic import *  # noqa: F403
 from lrjit.families.t5x import *  # noqa: F403
 from lrjit.families.tf_compat import *  # noqa: F403
 from lrjit.families.timm import *  # noqa: F403
@@ -57,9 +61,14 @@ from lrjit.frontend import (
 from lrjit.interop import (
     from_big_vision,
     from_deepspeed,
+    from_hydra,
     from_keras,
     from_levanter,
     from_maxtext,
+    from_nemo,
+    from_scenic,
+    from_t5x_gin,
+    from_tf_slim,
     from_timm,
     from_torch,
     from_transformers,
@@ -81,7 +90,7 @@ from lrjit.sweep import (
 from lrjit.viz import plot
 
 if TYPE_CHECKING:
-    from lrjit import train
+    from lrjit import analysis, train
 
 __version__ = "0.1.0"
 
@@ -130,12 +139,17 @@ __all__ = [
     "from_maxtext",
 ]
 __all__ += ["from_timm", "from_transformers"]
+__all__ += ["analysis"]
+__all__ += ["from_scenic", "from_t5x_gin"]
+__all__ += ["from_hydra", "from_tf_slim"]
+__all__ += ["from_nemo"]
 
 
 def __getattr__(name: str) -> types.ModuleType:
-    # ``lrjit.train`` (optax-based training helpers) loads on first use, so ``import lrjit`` stays light.
-    if name == "train":
+    # ``lrjit.train`` (optax-based training helpers) and ``lrjit.analysis`` (loss-curve laws) load on
+    # first use, so ``import lrjit`` stays light.
+    if name in ("train", "analysis"):
         import importlib
 
-        return importlib.import_module("lrjit.train")
+        return importlib.import_module(f"lrjit.{name}")
     raise AttributeError(f"module 'lrjit' has no attribute {name!r}")

@@ -99,6 +99,40 @@ def examples() -> dict[str, Schedule]:
             n, 0.1, "rsqrt", warmup_steps=1000, cooldown_steps=2000, timescale=1000.0
         ),
         "LevanterSchedule": lrjit.LevanterSchedule(0.1, 500, 3000, 6500, 0.05, "inv_sqrt", timescale=800.0),
+        "PiecewiseInterpolate": lrjit.PiecewiseInterpolate("cosine", 0.004, [3000, n], [25.0, 4e-4]),
+        # praxis: multipliers of the optimizer's learning_rate (base_lr)
+        "LinearRampupPolynomialDecay": lrjit.LinearRampupPolynomialDecay(
+            1000, 2000, n, power=2, min_ratio=0.05, max=1.0, base_lr=0.1
+        ),
+        "LinearRampupCosineDecay": lrjit.LinearRampupCosineDecay(1000, 1000, n, 0.05, 1.0, base_lr=0.1),
+        "LinearRampupExponentialDecay": lrjit.LinearRampupExponentialDecay(
+            1000, 3000, n, 0.01, 1.0, base_lr=0.1
+        ),
+        "LinearRampupPiecewiseConstant": lrjit.LinearRampupPiecewiseConstant(
+            [1000, 5000, 8000], [1.0, 0.3, 0.1], base_lr=0.1
+        ),
+        "PiecewiseConstant": lrjit.PiecewiseConstant([3000, 6000, 8000], [1.0, 0.3, 0.1, 0.03], base_lr=0.1),
+        "Transformer": lrjit.Transformer(warmup_steps=1000, model_dim=512, decay_end=8000),
+        "SqrtDecay": lrjit.SqrtDecay(decay_start=1000, multiplier=3.0),
+        "LinearRampupSqrtDecay": lrjit.LinearRampupSqrtDecay(peak=1.0, warmup_steps=1000, base_lr=0.1),
+        "Cosine": lrjit.Cosine(1.0, 0.1, total_steps=n, base_lr=0.1),
+        "ContinuousSchedule": lrjit.ContinuousSchedule(1.0, 2000, 1500, min=0.05, base_lr=0.1),
+        "PiecewiseLinearScheduler": lrjit.PiecewiseLinearScheduler([1000, 6000, 9000], [0.5, 0.3, 0.02]),
+        # NeMo: NeMo's warmup (step + 1) / (W + 1), min_lr past max_steps
+        "WarmupPolicy": lrjit.WarmupPolicy(0.1, 1000, max_steps=8000, min_lr=0.01),
+        "WarmupHoldPolicy": lrjit.WarmupHoldPolicy(0.1, 7000, 1000, hold_steps=8000, min_lr=0.01),
+        "SquareAnnealing": lrjit.SquareAnnealing(0.1, n - 1000, 1000, min_lr=0.005),
+        "SquareRootAnnealing": lrjit.SquareRootAnnealing(0.1, n - 1000, 1000, min_lr=0.005),
+        "CosineAnnealing": lrjit.CosineAnnealing(0.1, n, 1000, constant_steps=1500, min_lr=0.01),
+        "NoamAnnealing": lrjit.NoamAnnealing(2.0, 256, 1000, min_lr=1e-4),
+        "NoamHoldAnnealing": lrjit.NoamHoldAnnealing(0.1, n, 1000, 2000, decay_rate=1.0, min_lr=0.01),
+        "WarmupAnnealing": lrjit.WarmupAnnealing(0.1, n - 1000, 1000, min_lr=0.01),
+        "InverseSquareRootAnnealing": lrjit.InverseSquareRootAnnealing(0.1, n - 1000, 500, min_lr=0.005),
+        "T5InverseSquareRootAnnealing": lrjit.T5InverseSquareRootAnnealing(n - 1000, 1000, min_lr=0.005),
+        "PolynomialDecayAnnealing": lrjit.PolynomialDecayAnnealing(0.1, n - 1000, 1000, 0.001, power=2.0),
+        "PolynomialHoldDecayAnnealing": lrjit.PolynomialHoldDecayAnnealing(
+            0.1, n - 1000, 1000, 2000, 0.001, power=2.0
+        ),
         # compositions
         "Constant": lrjit.Constant(0.05),
         "Warmup": lrjit.warmup(

@@ -29,6 +29,10 @@ LIBRARIES = (
     "maxtext",
     "big_vision",
     "levanter",
+    "nemo",
+    "praxis",
+    "scenic",
+    "optax",
 )
 FAMILIES = sorted(name for name, cls in lrjit.registry().items() if not cls.composite)
 

@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 
 import lrjit
+import lrjit.analysis
 import lrjit.compose
 import lrjit.core.operators
 import lrjit.core.schedule
@@ -29,6 +30,7 @@ MODULES = [
     *_submodules(lrjit.families),
     *_submodules(lrjit.compose),
     *_submodules(lrjit.sweep),
+    *_submodules(lrjit.analysis),
     lrjit.core.operators.__name__,
     lrjit.core.schedule.__name__,
     "lrjit.frontend.unparse",

@@ -28,6 +28,7 @@ LAYERS = {
     "sweep": 3,
     "train": 4,
     "viz": 4,
+    "analysis": 4,
     "cli": 5,
 }
 TOP = max(LAYERS.values()) + 1  # lrjit/__init__.py, lrjit/demo.py, lrjit/examples.py, ...

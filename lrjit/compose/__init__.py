@@ -3,6 +3,8 @@ are every piece's hyperparameters, evaluated in one fused kernel). The operator 
 ``Product``, ..., ``Constant``) live in :mod:`lrjit.core.operators` and are re-exported here."""
 
 from lrjit.compose.arithmetic import Clip, Maximum, Minimum, clip, maximum, minimum
+from lrjit.compose.fractions import fractions
+from lrjit.compose.function import StepFunction
 from lrjit.compose.sequence import Sequence, StackedSequence, sequence
 from lrjit.compose.timeline import Hold, Offset, PerEpoch, Repeat
 from lrjit.compose.warmup import Warmup, warmup
@@ -22,9 +24,11 @@ __all__ = [
     "Repeat",
     "Sequence",
     "StackedSequence",
+    "StepFunction",
     "Sum",
     "Warmup",
     "clip",
+    "fractions",
     "maximum",
     "minimum",
     "sequence",

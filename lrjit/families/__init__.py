@@ -8,6 +8,10 @@ from lrjit.families import (
     levanter,
     maxtext,
     mxnet,
+    nemo,
+    optax,
+    praxis,
+    scenic,
     t5x,
     tf_compat,
     timm,
@@ -20,6 +24,10 @@ from lrjit.families.keras import *  # noqa: F403
 from lrjit.families.levanter import *  # noqa: F403
 from lrjit.families.maxtext import *  # noqa: F403
 from lrjit.families.mxnet import *  # noqa: F403
+from lrjit.families.nemo import *  # noqa: F403
+from lrjit.families.optax import *  # noqa: F403
+from lrjit.families.praxis import *  # noqa: F403
+from lrjit.families.scenic import *  # noqa: F403
 from lrjit.families.t5x import *  # noqa: F403
 from lrjit.families.tf_compat import *  # noqa: F403
 from lrjit.families.timm import *  # noqa: F403
@@ -39,4 +47,8 @@ __all__ = (
     + maxtext.__all__
     + big_vision.__all__
     + levanter.__all__
+    + nemo.__all__
+    + optax.__all__
+    + praxis.__all__
+    + scenic.__all__
 )

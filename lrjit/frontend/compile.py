@@ -23,17 +23,17 @@ _INSTRUCTION = re.compile(r"^\s*(?:ROOT\s+)?%\S+\s*=\s*(\w+)\[([\d,]*)\]\S*\s+(\
 
 
 def to_schedule(spec: Any) -> Schedule:
-    """The schedule a spec describes: an lrjit schedule as is; a string through :func:`lrjit.parse`; an
-    object or dict a registered importer recognizes (a Keras schedule or its ``serialize`` dict, a torch
-    scheduler, ...: see :mod:`lrjit.frontend.importers`) through that importer; another dict through
-    :func:`lrjit.from_config`."""
+    """The schedule a spec describes: an lrjit schedule as is; an object, dict or text a registered importer
+    recognizes (a Keras schedule or its ``serialize`` dict, a torch scheduler, t5x's gin bindings, ...: see
+    :mod:`lrjit.frontend.importers`) through that importer; another string through :func:`lrjit.parse`;
+    another dict through :func:`lrjit.from_config`."""
     if isinstance(spec, Schedule):
         return spec
-    if isinstance(spec, str):
-        return parse(spec)
     importer = find_importer(spec)
     if importer is not None:
         return importer.load(spec)
+    if isinstance(spec, str):
+        return parse(spec)
     if isinstance(spec, dict):
         return from_config(spec)
     formats = ", ".join(imp.name for imp in importers())

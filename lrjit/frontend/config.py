@@ -83,6 +83,11 @@ def _write(schedule: Config, dtypes: dict[str, str]) -> dict[str, Any]:
         if value is None:
             out[name] = None
         elif spec.static:
+            if callable(value):  # a function (lrjit.StepFunction): code, not a value a config holds
+                raise TypeError(
+                    f"to_config: {type(schedule).__name__}.{name} is a Python function ({value!r:.60}), "
+                    "which a config cannot hold; keep this schedule in code"
+                )
             out[name] = list(value) if isinstance(value, tuple) else value
         elif spec.child == "tuple":
             out[name] = [_write(item, dtypes) for item in value]

@@ -117,6 +117,11 @@ class _Writer:
             if i >= keyword_from and _is_default(value, defaults.get(name, dataclasses.MISSING), spec):
                 continue
             if spec.static:
+                if callable(value):  # a function (lrjit.StepFunction): the language has no form for it
+                    raise ValueError(
+                        f"to_spec: {type(s).__name__}.{name} is a Python function ({value!r:.60}), which the "
+                        "spec language cannot write"
+                    )
                 text = repr(list(value) if isinstance(value, tuple) else value)
             elif value is None:
                 text = "None"

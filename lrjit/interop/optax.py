@@ -16,11 +16,16 @@ composition with the same formula, and follows optax's conventions:
   ``decay_steps - warmup_steps``), ``end_value`` becomes the cosine's floor ``alpha = end_value /
   peak_value``;
 - ``join_schedules`` and ``sgdr_schedule`` are :func:`lrjit.sequence` (each piece counts from 0 at its
-  boundary, as optax's ``count - boundary``).
+  boundary, as optax's ``count - boundary``);
+- a cosine ``exponent`` other than 1 is Levanter's cosine (:class:`~lrjit.LevanterSchedule`, whose decay
+  is optax's ``cosine_decay_schedule``); it must be > 0;
+- ``piecewise_interpolate_schedule`` is :class:`~lrjit.PiecewiseInterpolate` (the dict sorted into
+  boundaries and scales, as optax sorts it); ``linear_onecycle_schedule`` and ``cosine_onecycle_schedule``
+  build optax's own dict of boundaries (``int(pct * transition_steps)``; a later entry at the same step
+  replaces an earlier one, as in optax's dict) and interpolate it.
 
 Values agree with optax within the project's float32 bound (``tests/test_optax_signatures.py`` compares
-them live). ``cosine_decay_schedule``'s ``exponent`` other than 1 and the one-cycle and interpolation
-constructors are not mapped yet: they raise ``NotImplementedError`` naming the argument.
+them live).
 """
 
 from __future__ import annotations
@@ -30,17 +35,23 @@ from typing import Any
 
 import numpy as np
 
-from lrjit.compose import maximum, minimum, sequence
+from lrjit.compose import Offset, maximum, minimum, sequence
 from lrjit.core import Constant, Schedule
+from lrjit.core.fields import is_traced
 from lrjit.families.keras import CosineDecay, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay
+from lrjit.families.levanter import LevanterSchedule
+from lrjit.families.optax import INTERPOLATE_TYPES, PiecewiseInterpolate
 
 __all__ = [
     "constant_schedule",
     "cosine_decay_schedule",
+    "cosine_onecycle_schedule",
     "exponential_decay",
     "join_schedules",
+    "linear_onecycle_schedule",
     "linear_schedule",
     "piecewise_constant_schedule",
+    "piecewise_interpolate_schedule",
     "polynomial_schedule",
     "sgdr_schedule",
     "warmup_constant_schedule",
@@ -106,13 +117,19 @@ def exponential_decay(
 def cosine_decay_schedule(
     init_value: float, decay_steps: int, alpha: float = 0.0, exponent: float = 1.0
 ) -> Schedule:
-    """``optax.cosine_decay_schedule``: ``init * ((1 - alpha) * (1 + cos(pi t / T)) / 2 + alpha)``, held
-    from ``T`` on (Keras's ``CosineDecay``)."""
+    """``optax.cosine_decay_schedule``: ``init * ((1 - alpha) * c**exponent + alpha)`` with ``c = (1 +
+    cos(pi t / T)) / 2``, held from ``T`` on (Keras's ``CosineDecay``; Levanter's cosine for an
+    ``exponent`` other than 1).
+
+    Example:
+      >>> from lrjit.interop import optax as schedules
+      >>> sched = schedules.cosine_decay_schedule(1.0, decay_steps=4, exponent=2.0)
+      >>> print(np.asarray(sched(np.arange(6)), np.float64).round(4))
+      [1.     0.7286 0.25   0.0214 0.     0.    ]
+    """
     if not decay_steps > 0:
         raise ValueError(f"cosine_decay_schedule: decay_steps must be > 0, got {decay_steps!r}")
-    if exponent != 1.0:
-        raise NotImplementedError(f"cosine_decay_schedule: exponent={exponent!r} (only 1.0 is mapped)")
-    return CosineDecay(init_value, decay_steps, alpha=alpha)
+    return _cosine(init_value, decay_steps, alpha, exponent, "cosine_decay_schedule")
 
 
 def warmup_cosine_decay_schedule(
@@ -137,17 +154,31 @@ def warmup_cosine_decay_schedule(
             "warmup_cosine_decay_schedule: decay_steps must exceed warmup_steps (optax's decay_steps "
             f"include the warmup), got decay_steps={decay_steps!r}, warmup_steps={warmup_steps!r}"
         )
-    if exponent != 1.0:
-        raise NotImplementedError(f"warmup_cosine_decay_schedule: exponent={exponent!r} (only 1.0 is mapped)")
     alpha = 0.0 if peak_value == 0.0 else end_value / peak_value
-    if warmup_steps <= 0:  # optax's zero-step linear piece is the constant init_value, never reached
-        return CosineDecay(peak_value, decay_steps - warmup_steps, alpha=alpha)
-    return CosineDecay(
-        init_value,
+    if warmup_steps <= 0:
+        # optax's zero-step linear piece is the constant init_value, never reached; its join evaluates the
+        # cosine at count - warmup_steps, so a negative warmup enters the cosine that many steps in.
+        decay = _cosine(
+            peak_value, decay_steps - warmup_steps, alpha, exponent, "warmup_cosine_decay_schedule"
+        )
+        return decay if warmup_steps == 0 else Offset(decay, -warmup_steps)
+    if _all_one(exponent):
+        return CosineDecay(
+            init_value,
+            decay_steps - warmup_steps,
+            alpha=alpha,
+            warmup_target=peak_value,
+            warmup_steps=warmup_steps,
+        )
+    _check_exponent(exponent, "warmup_cosine_decay_schedule")
+    return LevanterSchedule(
+        peak_value,
+        warmup_steps,
+        0,
         decay_steps - warmup_steps,
-        alpha=alpha,
-        warmup_target=peak_value,
-        warmup_steps=warmup_steps,
+        alpha,
+        warmup_start_lr=init_value,
+        exponent=exponent,
     )
 
 
@@ -200,6 +231,80 @@ def piecewise_constant_schedule(
     return PiecewiseConstantDecay(boundaries, [float(v) for v in (start, *values)])
 
 
+def piecewise_interpolate_schedule(
+    interpolate_type: str, init_value: float, boundaries_and_scales: Mapping[int, float] | None = None
+) -> Schedule:
+    """``optax.piecewise_interpolate_schedule``: ``'linear'`` or ``'cosine'`` interpolation between the
+    values ``init_value`` times the scales of the boundaries up to each (the scales accumulate), as a
+    :class:`~lrjit.PiecewiseInterpolate` (the boundaries sorted, as optax sorts them).
+
+    Example:
+      >>> from lrjit.interop import optax as schedules
+      >>> sched = schedules.piecewise_interpolate_schedule("linear", 1.0, {8: 0.01, 4: 0.1})
+      >>> print(np.asarray(sched(np.arange(0, 11, 2)), np.float64).round(6))
+      [1.     0.55   0.1    0.0505 0.001  0.001 ]
+    """
+    if interpolate_type not in INTERPOLATE_TYPES:
+        raise ValueError(
+            "piecewise_interpolate_schedule: interpolate_type must be 'linear' or 'cosine', got "
+            f"{interpolate_type!r}"
+        )
+    if not boundaries_and_scales:
+        return Constant(init_value)
+    if any(scale < 0.0 for scale in boundaries_and_scales.values()):
+        raise ValueError(
+            f"piecewise_interpolate_schedule: scales must be >= 0, got {dict(boundaries_and_scales)!r}"
+        )
+    boundaries, scales = zip(*sorted(boundaries_and_scales.items()), strict=True)
+    return PiecewiseInterpolate(interpolate_type, init_value, list(boundaries), list(scales))
+
+
+def linear_onecycle_schedule(
+    transition_steps: int,
+    peak_value: float,
+    pct_start: float = 0.3,
+    pct_final: float = 0.85,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> Schedule:
+    """``optax.linear_onecycle_schedule``: linear from ``peak_value / div_factor`` up to ``peak_value`` at
+    step ``int(pct_start * transition_steps)``, back down at ``int(pct_final * transition_steps)``, then to
+    ``peak_value / div_factor / final_div_factor`` at ``transition_steps`` (held after)."""
+    if transition_steps <= 0:
+        raise ValueError(f"linear_onecycle_schedule: transition_steps must be > 0, got {transition_steps!r}")
+    return piecewise_interpolate_schedule(
+        "linear",
+        peak_value / div_factor,
+        {  # optax's dict, in its order: an entry at the step of an earlier one replaces it
+            int(pct_start * transition_steps): div_factor,
+            int(pct_final * transition_steps): 1.0 / div_factor,
+            transition_steps: 1.0 / final_div_factor,
+        },
+    )
+
+
+def cosine_onecycle_schedule(
+    transition_steps: int,
+    peak_value: float,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+) -> Schedule:
+    """``optax.cosine_onecycle_schedule``: a cosine from ``peak_value / div_factor`` up to ``peak_value``
+    at step ``int(pct_start * transition_steps)``, then a cosine down to ``peak_value / (div_factor *
+    final_div_factor)`` at ``transition_steps`` (held after)."""
+    if transition_steps <= 0:
+        raise ValueError(f"cosine_onecycle_schedule: transition_steps must be > 0, got {transition_steps!r}")
+    return piecewise_interpolate_schedule(
+        "cosine",
+        peak_value / div_factor,
+        {
+            int(pct_start * transition_steps): div_factor,
+            int(transition_steps): 1.0 / (div_factor * final_div_factor),
+        },
+    )
+
+
 def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     """``optax.join_schedules``: ``schedules[i]`` from ``boundaries[i - 1]`` on, counting from 0 there."""
     if len(schedules) != len(boundaries) + 1:
@@ -221,3 +326,25 @@ def sgdr_schedule(cosine_kwargs: Sequence[Mapping[str, Any]]) -> Schedule:
 def _from(begin: int, init_value: float, decay: Schedule) -> Schedule:
     """``decay`` counted from step ``begin`` (``init_value`` before it; a negative begin is 0)."""
     return decay if begin <= 0 else sequence([Constant(init_value), decay], [begin])
+
+
+def _cosine(init_value: float, decay_steps: int, alpha: float, exponent: float, caller: str) -> Schedule:
+    """optax's cosine decay from ``init_value`` over ``decay_steps`` to the floor ``alpha``, raised to
+    ``exponent`` (``caller`` names the constructor in errors)."""
+    if _all_one(exponent):
+        return CosineDecay(init_value, decay_steps, alpha=alpha)
+    _check_exponent(exponent, caller)
+    return LevanterSchedule(init_value, decay_steps=decay_steps, min_lr_ratio=alpha, exponent=exponent)
+
+
+def _all_one(exponent: Any) -> bool:
+    """A concrete exponent of 1 (every entry of a batch): the plain cosine."""
+    return not is_traced(exponent) and bool(np.all(np.asarray(exponent) == 1.0))
+
+
+def _check_exponent(exponent: Any, caller: str) -> None:
+    if is_traced(exponent):
+        return  # checked by the family under checkify
+    value = np.asarray(exponent, np.float64)
+    if not np.all(np.isfinite(value) & (value > 0)):
+        raise ValueError(f"{caller}: exponent must be a finite float > 0, got {exponent!r}")

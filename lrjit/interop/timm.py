@@ -296,9 +296,10 @@ def from_timm(args: Any, *, updates_per_epoch: int | None = None) -> Schedule:
 
 
 def _accepts(obj: Any) -> bool:
-    """A dict with ``sched`` (and no lrjit ``family``), or an ``argparse.Namespace`` with ``sched``."""
+    """A dict with a named ``sched`` (not a block of settings, as NeMo's ``optim.sched``; no lrjit
+    ``family``), or an ``argparse.Namespace`` with ``sched``."""
     if isinstance(obj, Mapping):
-        return "sched" in obj and "family" not in obj
+        return "sched" in obj and "family" not in obj and not isinstance(obj["sched"], Mapping)
     return type(obj).__name__ == "Namespace" and hasattr(obj, "sched")
 
 

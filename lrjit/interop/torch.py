@@ -50,9 +50,13 @@ the rate torch's optimizer holds after ``k`` calls of ``scheduler.step()`` *from
   ``CosineAnnealingWarmRestarts`` set the rate from their own base) raise :class:`UnsupportedScheduleError`.
 - ``OneCycleLR`` and ``CyclicLR`` convert their rate; torch's momentum cycling of ``OneCycleLR`` is
   ``sched.momentum(base_momentum, max_momentum)`` of the returned :class:`lrjit.OneCycleLR`.
-- ``LambdaLR`` / ``MultiplicativeLR`` (arbitrary Python functions), ``ReduceLROnPlateau`` (metric-driven:
-  see :class:`lrjit.train.ReduceLROnPlateau`), ``CyclicLR`` with a custom ``scale_fn`` and subclasses that
-  override the stepping methods raise :class:`UnsupportedScheduleError`.
+- ``LambdaLR`` gives ``base_lr * lrjit.StepFunction(lr_lambda)`` when its ``lr_lambda`` runs on a
+  ``jax.numpy`` array of steps (tried with ``jax.eval_shape``: ``lambda e: 0.95 ** e`` does, ``math.cos`` and
+  ``if`` on the step do not and raise :class:`UnsupportedScheduleError`); its description holds the
+  function itself, so a JSON description of it cannot be converted.
+- ``MultiplicativeLR`` (a running product of an arbitrary Python function), ``ReduceLROnPlateau``
+  (metric-driven: see :class:`lrjit.train.ReduceLROnPlateau`), ``CyclicLR`` with a custom ``scale_fn`` and
+  subclasses that override the stepping methods raise :class:`UnsupportedScheduleError`.
 
 :func:`describe_torch` gives the JSON-able description ``from_torch`` builds from (class name,
 constructor keyword arguments, per-group ``base_lrs``, the groups' ``initial_lr``, sub-schedulers,
@@ -79,7 +83,7 @@ from typing import Any
 
 import numpy as np
 
-from lrjit.compose import Constant, Offset, sequence
+from lrjit.compose import Constant, Offset, StepFunction, sequence
 from lrjit.core import Schedule, stack
 from lrjit.families import torch as torch_families
 from lrjit.frontend.importers import Importer, UnsupportedScheduleError, plain_value, register_importer
@@ -92,8 +96,6 @@ _TORCH_MODULE = "torch.optim.lr_scheduler"
 _COMBINED = ("SequentialLR", "ChainedScheduler")
 _STEPPING_METHODS = ("get_lr", "step", "_get_closed_form_lr", "_update_lr", "_initial_step")
 _UNSUPPORTED_TORCH = {
-    "LambdaLR": "its rate is an arbitrary Python function (lr_lambda) that lrjit cannot read; write the "
-    "function as an lrjit schedule (families and compositions)",
     "MultiplicativeLR": "its rate is an arbitrary Python function (lr_lambda) that lrjit cannot read; write "
     "the product as an lrjit schedule (e.g. lrjit.ExponentialLR for a constant factor)",
     "ReduceLROnPlateau": "it is driven by a metric, not by the step: use lrjit.train.ReduceLROnPlateau "
@@ -241,6 +243,33 @@ def _one_cycle_config(s: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------------
 # PyTorch: building one scheduler's closed form; its factor in a chain
 # ------------------------------------------------------------------------------------------------------
+def _lambda_lr(p: _Piece) -> Schedule:
+    """LambdaLR: ``base_lr * lr_lambda(step)``, when ``lr_lambda`` runs on an array of steps under jit."""
+    import jax
+
+    from lrjit.core.fields import default_int_dtype
+
+    fn = p.per_group("lr_lambda") if "lr_lambda" in p.cfg else None
+    if not callable(fn):
+        raise UnsupportedScheduleError(
+            "from_torch: LambdaLR needs its lr_lambda, a Python function, which only the live scheduler "
+            "holds (a JSON description or state_dict() has none): pass the scheduler itself"
+        )
+    factor = StepFunction(fn)
+    try:
+        jax.eval_shape(factor, jax.ShapeDtypeStruct((2,), default_int_dtype()))
+    except Exception as e:  # whatever the user's function raises on a traced array
+        root = e.__cause__ if e.__cause__ is not None else e  # StepFunction's wrapping adds no news here
+        cause = (str(root).splitlines() or [""])[0]
+        raise UnsupportedScheduleError(
+            "from_torch: LambdaLR's lr_lambda, a Python function, must accept a jax.numpy array of steps "
+            "under jax.jit to become base_lr * lrjit.StepFunction(lr_lambda); write it with jax.numpy: "
+            "jnp.cos for math.cos, jnp.where(step < k, a, b) for `a if step < k else b`, jnp.minimum for "
+            f"min (it failed with {type(root).__name__}: {cause})"
+        ) from e
+    return p.base * factor
+
+
 def _per_group(value: Any, g: int) -> Any:
     return value[g] if isinstance(value, list | tuple) else value
 
@@ -376,6 +405,11 @@ _TORCH: dict[str, _TorchAdapter] = {
             p.cfg["mode"],
             p.cfg["gamma"],
         ),
+    ),
+    # Its config holds the function (not JSON-able); see _lambda_lr.
+    "LambdaLR": _TorchAdapter(
+        describe=lambda s: {"lr_lambda": _one_or_list(list(s.lr_lambdas))},
+        build=_lambda_lr,
     ),
     "OneCycleLR": _TorchAdapter(
         defaults={
@@ -719,8 +753,9 @@ def from_torch(
 
     Raises:
       TypeError: for an object that is not a torch scheduler.
-      UnsupportedScheduleError: for LambdaLR, MultiplicativeLR, ReduceLROnPlateau, custom schedulers and
-        the combinations lrjit cannot express (see the module documentation).
+      UnsupportedScheduleError: for a LambdaLR whose lr_lambda does not run on a jax.numpy array,
+        MultiplicativeLR, ReduceLROnPlateau, custom schedulers and the combinations lrjit cannot express
+        (see the module documentation).
       ValueError: for param groups whose schedules do not stack, or values lrjit's families reject.
     """
     if isinstance(scheduler, Mapping):

@@ -25,6 +25,11 @@ SCHEDULES: list[lrjit.Schedule] = [
     lrjit.Constant(value=0.547847),
     lrjit.ConstantLR(base_lr=0.0353059, factor=0.306297, total_iters=154),
     lrjit.ConstantWithWarmup(base_lr=0.0353059, num_warmup_steps=153),
+    lrjit.ContinuousSchedule(
+        initial_value=1.45544, start_step=4089, half_life_steps=810, min=0.00128999, base_lr=0.000116442
+    ),
+    lrjit.Cosine(initial_value=1.45544, final_value=0.134893, total_steps=924, base_lr=0.000116442),
+    lrjit.CosineAnnealing(base_lr=0.0353059, max_steps=1533, warmup_steps=1, constant_steps=0, min_lr=0),
     lrjit.CosineAnnealingLR(base_lr=0.0353059, T_max=512, eta_min=4.09735e-05),
     lrjit.CosineAnnealingWarmRestarts(base_lr=0.0353059, T_0=512, T_mult=1, eta_min=4.09735e-05),
     lrjit.CosineDecay(
@@ -125,6 +130,7 @@ SCHEDULES: list[lrjit.Schedule] = [
         steps=426,
     ),
     lrjit.InverseSqrt(base_lr=0.0353059, num_warmup_steps=153, timescale=540),
+    lrjit.InverseSquareRootAnnealing(base_lr=0.0353059, max_steps=1533, warmup_steps=1, min_lr=0),
     lrjit.InverseTimeDecay(
         initial_learning_rate=0.0353059, decay_steps=1023, decay_rate=0.000145846, staircase=False
     ),
@@ -149,6 +155,25 @@ SCHEDULES: list[lrjit.Schedule] = [
         initial_learning_rate=0.0353059, decay_steps=1023, num_periods=0.5, alpha=0.0081947, beta=0.000165276
     ),
     lrjit.LinearLR(base_lr=0.0353059, start_factor=0.306297, end_factor=0.0889248, total_iters=38),
+    lrjit.LinearRampupCosineDecay(
+        warmup_steps=256, decay_start=526, decay_end=1450, min_ratio=0.456378, max=0.524791, base_lr=0.179094
+    ),
+    lrjit.LinearRampupExponentialDecay(
+        warmup_steps=256, decay_start=526, decay_end=1450, min_ratio=0.290737, max=0.524791, base_lr=0.179094
+    ),
+    lrjit.LinearRampupPiecewiseConstant(
+        boundaries=[510, 681], values=[0.277089, 0.0505638], base_lr=0.000116442
+    ),
+    lrjit.LinearRampupPolynomialDecay(
+        warmup_steps=318,
+        decay_start=626,
+        decay_end=749,
+        power=0.5,
+        min_ratio=0.456378,
+        max=0.524791,
+        base_lr=0.179094,
+    ),
+    lrjit.LinearRampupSqrtDecay(peak=1.45544, warmup_steps=4089, base_lr=0.000145846),
     lrjit.LinearWithWarmup(base_lr=0.0353059, num_warmup_steps=153, num_training_steps=80),
     lrjit.MaxTextSchedule(
         learning_rate=0.0353059,
@@ -189,6 +214,10 @@ SCHEDULES: list[lrjit.Schedule] = [
         initial_learning_rate=0.0353059, decay_steps=1023, decay_rate=0.0885151, staircase=False
     ),
     lrjit.Noam(learning_rate=0.655114, hidden_size=512, warmup_steps=0, optimizer_correction=0.002),
+    lrjit.NoamAnnealing(base_lr=0.0353059, d_model=512, warmup_steps=1, min_lr=0),
+    lrjit.NoamHoldAnnealing(
+        base_lr=0.0353059, max_steps=1533, warmup_steps=1, hold_steps=1, decay_rate=0.508264, min_lr=0
+    ),
     lrjit.NoisyLinearCosineDecay(
         initial_learning_rate=0.0353059,
         decay_steps=1023,
@@ -248,7 +277,12 @@ SCHEDULES: list[lrjit.Schedule] = [
         ),
         steps_per_epoch=1702,
     ),
+    lrjit.PiecewiseConstant(boundaries=[510, 681], values=[0.277089, 0.0505638, 0.0263624], base_lr=0.179094),
     lrjit.PiecewiseConstantDecay(boundaries=[26, 34], values=[0.000145846, 0.000116442, 0.179094]),
+    lrjit.PiecewiseInterpolate(
+        interpolate_type="linear", init_value=0.0011999, boundaries=[51, 68], scales=[0.0639125, 0.0552047]
+    ),
+    lrjit.PiecewiseLinearScheduler(decay_events=[51, 68], decay_factors=[0.0011999, 0.000145846]),
     lrjit.PolyLRScheduler(
         base_lr=0.0353059,
         t_initial=256,
@@ -282,6 +316,12 @@ SCHEDULES: list[lrjit.Schedule] = [
         end_learning_rate=0.000145846,
         power=0.541319,
         cycle=False,
+    ),
+    lrjit.PolynomialDecayAnnealing(
+        base_lr=0.0353059, max_steps=1533, warmup_steps=1, min_lr=0, power=0.541319, cycle=False
+    ),
+    lrjit.PolynomialHoldDecayAnnealing(
+        base_lr=0.0353059, max_steps=1533, warmup_steps=1, hold_steps=1, min_lr=0, power=0.541319, cycle=False
     ),
     lrjit.PolynomialLR(base_lr=0.0353059, total_iters=256, power=0.602434),
     lrjit.PolynomialWithWarmup(
@@ -318,6 +358,9 @@ SCHEDULES: list[lrjit.Schedule] = [
         ],
         boundaries=[850],
     ),
+    lrjit.SqrtDecay(decay_start=2552, multiplier=0.90468, offset=500, base_lr=0.000145846),
+    lrjit.SquareAnnealing(base_lr=0.0353059, max_steps=1533, warmup_steps=1, min_lr=0),
+    lrjit.SquareRootAnnealing(base_lr=0.0353059, max_steps=1533, warmup_steps=1, min_lr=0),
     lrjit.SquareRootScheduler(lr=0.0353059),
     lrjit.StackedSequence(
         pieces=lrjit.stack(
@@ -344,6 +387,7 @@ SCHEDULES: list[lrjit.Schedule] = [
             initial_learning_rate=0.179094, decay_steps=1299, decay_rate=0.620238, staircase=True
         ),
     ),
+    lrjit.T5InverseSquareRootAnnealing(max_steps=2551, constant_steps=100, min_lr=1e-06),
     lrjit.TanhLRScheduler(
         base_lr=0.0353059,
         t_initial=256,
@@ -361,6 +405,9 @@ SCHEDULES: list[lrjit.Schedule] = [
         noise_std=1.72378,
         noise_type="normal",
         noise_seed=543,
+    ),
+    lrjit.Transformer(
+        warmup_steps=6805, model_dim=1024, worker_replicas=5, decay_end=135, base_lr=0.000145846
     ),
     lrjit.TriStage(
         base_lr=0.0353059,
@@ -400,6 +447,7 @@ SCHEDULES: list[lrjit.Schedule] = [
         shape="linear",
         mode="prefix",
     ),
+    lrjit.WarmupAnnealing(base_lr=0.0353059, max_steps=1533, warmup_steps=1, min_lr=0),
     lrjit.WarmupCosineLR(
         base_lr=0.0353059,
         total_num_steps=1533,
@@ -415,7 +463,9 @@ SCHEDULES: list[lrjit.Schedule] = [
         warmup_num_steps=191,
         warmup_type="log",
     ),
+    lrjit.WarmupHoldPolicy(base_lr=0.0353059, max_steps=1533, warmup_steps=1, hold_steps=1, min_lr=0),
     lrjit.WarmupLR(warmup_min_lr=0.0353059, warmup_max_lr=0.0011999, warmup_num_steps=93, warmup_type="log"),
+    lrjit.WarmupPolicy(base_lr=0.0353059, warmup_steps=10, max_steps=809, min_lr=0),
     lrjit.WarmupStableDecay(
         base_lr=0.0353059,
         num_warmup_steps=153,
