@@ -36,6 +36,7 @@ MODULES = [
     "lrjit.frontend.unparse",
     "lrjit.viz.plotting",
     "lrjit.interop.optax",
+    "lrjit.train.plateau",
     lrjit.train.population.__name__,
 ]
 # Modules with no public schedule of their own (shared shapes): nothing to show, so no doctest required.

@@ -15,14 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrjit.core import Check, FieldError, FloatLike, FloatVector, IntVector, Schedule
-from lrjit.core.fields import NONNEG, Domain, Kind, int_range, leaf, log_uniform, static
+from lrjit.core.fields import NONNEG, Domain, Kind, leaf, log_uniform, static
 from lrjit.core.numerics import cosine_annealing, count_boundaries_at_or_below, linear_warmup, ratio
 
 __all__ = ["PiecewiseInterpolate"]
 
 INTERPOLATE_TYPES = ("linear", "cosine")
 # optax takes any integer boundary: one below 0 starts its interval in the past.
-_BOUNDARY = Domain("an integer", lambda x, xp: x == x, int_range(0, 2000))
 _SCALE = Domain("a finite float >= 0", NONNEG.predicate, log_uniform(0.05, 20.0))
 
 
@@ -57,7 +56,7 @@ class PiecewiseInterpolate(Schedule):
     reference = "optax.piecewise_interpolate_schedule"
     interpolate_type: str = static(choices=INTERPOLATE_TYPES)
     init_value: FloatLike = leaf(Kind.FLOAT, NONNEG)
-    boundaries: IntVector = leaf(Kind.INT_VECTOR, _BOUNDARY)
+    boundaries: IntVector = leaf(Kind.INT_VECTOR)  # any integers, negative ones too (as optax)
     scales: FloatVector = leaf(Kind.FLOAT_VECTOR, _SCALE)
 
     def __post_init__(self) -> None:

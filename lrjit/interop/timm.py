@@ -197,10 +197,11 @@ def from_timm(args: Any, *, updates_per_epoch: int | None = None) -> Schedule:
     sched = a["sched"]
     if sched == "plateau":
         raise UnsupportedScheduleError(
-            "from_timm: 'plateau' is driven by a metric, not by the step: use "
+            "from_timm: 'plateau' is driven by a metric, not by the step: "
+            "lrjit.train.plateau_from_config(args) reads these settings: timm's warmup and "
             f"lrjit.train.ReduceLROnPlateau(mode={a['plateau_mode']!r}, factor={a['decay_rate']!r}, "
-            f"patience={a['patience_epochs']!r}, min_lr={a['min_lr']!r}) stepped once per epoch (timm's "
-            "PlateauLRScheduler, deprecated in timm)"
+            f"patience={a['patience_epochs']!r}, min_lr={a['min_lr']!r}, start_step={a['warmup_epochs']!r}), "
+            "stepped once per epoch with the eval metric (timm's PlateauLRScheduler, deprecated in timm)"
         )
     if sched not in TIMM_SCHEDULERS:
         raise ValueError(

@@ -327,10 +327,11 @@ def from_transformers(
     if name == "reduce_lr_on_plateau":
         call = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
         raise UnsupportedScheduleError(
-            "from_transformers: reduce_lr_on_plateau is driven by a metric, not by the step: use "
-            f"lrjit.train.ReduceLROnPlateau({call}) (torch's rules; mode='min' by default, as transformers "
-            f"passes lr_scheduler_kwargs to torch) over a constant rate {a['learning_rate']!r}, e.g. with "
-            "lrjit.train.reduce_on_plateau in an optax chain"
+            "from_transformers: reduce_lr_on_plateau is driven by a metric, not by the step: "
+            "lrjit.train.plateau_from_config(args) reads these settings: a constant rate "
+            f"{a['learning_rate']!r} (no warmup, as in transformers) and "
+            f"lrjit.train.ReduceLROnPlateau({call}) (torch's rules; mode='min' unless lr_scheduler_kwargs "
+            "sets it), stepped at each evaluation with the metric_for_best_model metric"
         )
     if name in _METRIC_DRIVEN:
         raise UnsupportedScheduleError(

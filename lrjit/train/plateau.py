@@ -27,10 +27,18 @@ ignores the metric during the warmup (``start_step``; torch's ``SequentialLR`` c
 
 Reference: ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (torch 2.13), reproduced operation for operation:
 in float64 (x64) the learning rates equal torch's bit for bit.
+
+From another library's settings, :func:`plateau_from_config` reads Hugging Face's
+``lr_scheduler_type="reduce_lr_on_plateau"`` and timm's ``sched="plateau"`` and returns a
+:class:`PlateauSetup`: the open-loop rate (timm's warmup), the controller with the source's arguments, the
+rate it starts from and the metric the source steps it with.
 """
 
 from __future__ import annotations
 
+import json
+import warnings
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -38,10 +46,20 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from lrjit.core import Config, Domain, FloatLike, IntLike, Kind, is_traced, leaf, static
+from lrjit.compose import Constant, Warmup
+from lrjit.core import Config, Domain, FloatLike, IntLike, Kind, Schedule, is_traced, leaf, static
 from lrjit.core.fields import NONNEG, int_range
+from lrjit.core.numerics import ratio
+from lrjit.frontend.importers import UnsupportedScheduleError, plain_value
 
-__all__ = ["PlateauState", "ReduceLROnPlateau", "reduce_on_plateau", "scale"]
+__all__ = [
+    "PlateauSetup",
+    "PlateauState",
+    "ReduceLROnPlateau",
+    "plateau_from_config",
+    "reduce_on_plateau",
+    "scale",
+]
 
 
 # torch raises for factor >= 1 ("Factor should be < 1.0"); a negative factor would be clamped to min_lr by
@@ -325,3 +343,382 @@ def reduce_on_plateau(
         return jax.tree.map(apply, updates), state
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+# ------------------------------------------------------------------------------- from other libraries
+class PlateauSetup(NamedTuple):
+    """A metric-driven run of another library, as lrjit parts (built by :func:`plateau_from_config`).
+
+    ``t`` counts the metrics the source has stepped its controller with: the rate between the ``t``-th and
+    the ``t + 1``-th metric (timm: the rate of epoch ``t``; transformers: the rate after the ``t``-th
+    evaluation) is ``rate(t, state)``, ``state`` being the controller after those ``t`` metrics::
+
+        setup = plateau_from_config(args)
+        state = setup.init()
+        for epoch in range(num_epochs):
+            lr = setup.rate(epoch, state)        # e.g. into inject_hyperparams' opt_state.hyperparams
+            ...                                  # train the epoch (or the steps up to an evaluation) at lr
+            state = setup.plateau.update(state, eval_metrics[setup.metric])
+
+    As an optax chain updated once per metric (``value=`` the metric), the ``k``-th update applies the rate
+    after the ``k + 1``-th metric: ``optax.chain(optax.sgd(lrjit.Offset(setup.schedule, 1)),
+    reduce_on_plateau(setup.plateau, base_lr=setup.base_lr))``.
+
+    Attributes:
+      schedule: the source's rate before any reduction, a function of ``t``: ``Constant(learning_rate)``
+        (transformers), or timm's linear warmup from ``warmup_lr`` over ``warmup_epochs`` epochs, then
+        ``lr``.
+      plateau: the controller with the source's arguments (torch's defaults for the others); ``min_lr``
+        and ``eps`` are rates, so the controller starts from ``base_lr``; timm's warmup is its
+        ``start_step`` (the metrics of the warmup epochs are ignored).
+      base_lr: the rate the controller starts from: ``learning_rate`` / ``lr``.
+      metric: the metric the source steps the controller with: ``'eval_' + metric_for_best_model``
+        (``'eval_loss'`` by default) for transformers, ``eval_metric`` for timm's ``train.py`` arguments,
+        None for ``create_scheduler_v2`` arguments (the training loop chooses it).
+    """
+
+    schedule: Schedule
+    plateau: ReduceLROnPlateau
+    base_lr: float
+    metric: str | None
+
+    def init(self) -> PlateauState:
+        """The controller's state before any metric: ``plateau.init(base_lr)``."""
+        return self.plateau.init(self.base_lr)
+
+    def rate(self, t: Any, state: PlateauState) -> jax.Array:
+        """The rate after ``t`` metrics: ``schedule(t) * state.lr / base_lr``.
+
+        Computed as ``state.lr * (schedule(t) / base_lr)``, so once ``schedule(t)`` is ``base_lr`` (no
+        warmup, or past it) the rate is the controller's ``lr`` exactly; ``schedule(t)`` where ``base_lr``
+        is 0 (a zero rate is never reduced).
+
+        Args:
+          t: the number of metrics seen (an int or an integer array).
+          state: the controller after those metrics.
+
+        Returns:
+          The rate, in the state's float dtype (broadcast of ``t`` and the state).
+        """
+        return _rate(self.schedule, state, jnp.asarray(self.base_lr, state.lr.dtype), jnp.asarray(t))
+
+    def rates(self, metrics: Any) -> jax.Array:
+        """The rates of a whole run: ``[rate(t, state_t) for t in 0..T]`` for ``T`` metrics (one program).
+
+        Args:
+          metrics: the ``T`` metrics the source steps its controller with, in order (a 1-D array).
+
+        Returns:
+          ``T + 1`` rates: before any metric, then after each (the rate of every epoch of a timm run).
+        """
+        values = jnp.asarray(metrics)
+        if values.ndim != 1:
+            raise ValueError(f"PlateauSetup.rates: `metrics` must be 1-D, got shape {values.shape}")
+        return _run_rates(self.schedule, self.plateau, self.init(), values)
+
+
+def _rate(schedule: Schedule, state: PlateauState, base: jax.Array, t: jax.Array) -> jax.Array:
+    sched = schedule(t).astype(base.dtype)
+    # schedule / base is exactly 1 where the schedule is at its base rate: the rate is then state.lr itself.
+    return jnp.where(base == 0, sched, state.lr * ratio(sched, base))
+
+
+@jax.jit
+def _run_rates(
+    schedule: Schedule, plateau: ReduceLROnPlateau, start: PlateauState, metrics: jax.Array
+) -> jax.Array:
+    def body(state: PlateauState, metric: jax.Array) -> tuple[PlateauState, PlateauState]:
+        state = plateau.update(state, metric)
+        return state, state
+
+    after = jax.lax.scan(body, start, metrics)[1]
+    states = jax.tree.map(lambda s, a: jnp.concatenate([s[None], a]), start, after)
+    return _rate(schedule, states, start.lr, jnp.arange(metrics.shape[0] + 1))
+
+
+# torch.optim.lr_scheduler.ReduceLROnPlateau's keyword arguments (torch 2.13), which transformers'
+# get_reduce_on_plateau_schedule passes on as given; `verbose` (torch < 2.7) only printed.
+_TORCH_KWARGS = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps")
+# The TrainingArguments fields read here, with transformers' defaults (metric_for_best_model and
+# greater_is_better are set in __post_init__: 'loss' for reduce_lr_on_plateau, then `not endswith('loss')`).
+_HF_READ: dict[str, Any] = {
+    "lr_scheduler_type": "linear",
+    "lr_scheduler_kwargs": None,
+    "learning_rate": 5e-5,
+    "metric_for_best_model": None,
+    "greater_is_better": None,
+    "eval_strategy": None,
+    "warmup_steps": 0,
+    "warmup_ratio": 0.0,
+}
+# Keys a settings dict for lrjit.from_transformers may hold that do not change a plateau run.
+_HF_UNREAD = frozenset(
+    {
+        "max_steps",
+        "num_train_epochs",
+        "per_device_train_batch_size",
+        "gradient_accumulation_steps",
+        "dataloader_drop_last",
+        "steps_per_epoch",
+        "num_examples",
+        "world_size",
+        "eval_steps",
+    }
+)
+# create_scheduler_v2's arguments read for sched='plateau' (timm 1.0.31 defaults) plus the optimizer's rate.
+_TIMM_READ: dict[str, Any] = {
+    "sched": "cosine",
+    "lr": None,
+    "patience_epochs": 10,
+    "decay_rate": 0.1,
+    "min_lr": 0.0,
+    "warmup_lr": 1e-5,
+    "warmup_epochs": 0,
+    "noise": None,
+    "plateau_mode": "max",
+    "step_on_epochs": True,
+}
+# Its other arguments: for the plateau, timm pops warmup_prefix, passes cooldown_t=0 whatever
+# cooldown_epochs is (which only lengthens the epoch count it returns), and ignores the rest.
+_TIMM_UNREAD = frozenset(
+    {
+        "num_epochs",
+        "decay_epochs",
+        "decay_milestones",
+        "cooldown_epochs",
+        "warmup_prefix",
+        "noise_pct",
+        "noise_std",
+        "noise_seed",
+        "cycle_mul",
+        "cycle_decay",
+        "cycle_limit",
+        "k_decay",
+        "decay_fn",
+        "stable_timescale",
+        "updates_per_epoch",
+    }
+)
+# timm.scheduler.scheduler_kwargs: create_scheduler_v2 name <- (train.py argument, its default there).
+_TIMM_TRAIN_ARGS: dict[str, tuple[str, Any]] = {
+    "patience_epochs": ("patience_epochs", 10),
+    "decay_rate": ("decay_rate", 0.1),
+    "min_lr": ("min_lr", 0.0),
+    "warmup_lr": ("warmup_lr", 1e-5),
+    "warmup_epochs": ("warmup_epochs", 5),
+    "noise": ("lr_noise", None),
+}
+
+
+def plateau_from_config(config: Any) -> PlateauSetup:
+    """The lrjit parts of a Hugging Face or timm reduce-on-plateau run, recognized by content.
+
+    - Hugging Face: a ``transformers.TrainingArguments`` (read by attribute; transformers is not imported)
+      or a dict of its fields with ``lr_scheduler_type='reduce_lr_on_plateau'``. transformers'
+      ``get_reduce_on_plateau_schedule`` passes ``lr_scheduler_kwargs`` (a dict or its JSON string) to
+      torch's ``ReduceLROnPlateau`` unchanged (``mode='min'`` unless given), on an optimizer of rate
+      ``learning_rate``, and the ``Trainer`` steps it at each evaluation with ``eval_<metric_for_best_model>``
+      (``eval_loss`` by default). ``get_scheduler`` ignores the warmup for this type: ``warmup_steps`` /
+      ``warmup_ratio`` change nothing (a warning says so), and ``greater_is_better`` does not set the mode
+      (a warning says so when the two disagree; pass ``lr_scheduler_kwargs={'mode': 'max'}``).
+    - timm: a dict of ``create_scheduler_v2`` arguments plus ``lr`` (the optimizer's rate), or timm
+      ``train.py``'s ``argparse.Namespace`` (read as ``timm.scheduler.scheduler_kwargs`` reads it), with
+      ``sched='plateau'``. ``PlateauLRScheduler`` wraps torch's ``ReduceLROnPlateau(factor=decay_rate,
+      patience=patience_epochs, threshold=1e-4, cooldown=0, mode=plateau_mode, min_lr=min_lr)`` (torch's
+      ``threshold_mode='rel'`` and ``eps=1e-8``; ``cooldown_epochs`` is not passed) and is stepped once per
+      epoch, ``step(epoch + 1, metric)``: epochs ``t <= warmup_epochs`` get ``warmup_lr + t * (lr -
+      warmup_lr) / warmup_epochs`` and their metrics are ignored (``start_step = warmup_epochs``).
+
+    Args:
+      config: the settings, as above.
+
+    Returns:
+      A :class:`PlateauSetup` ``(schedule, plateau, base_lr, metric)``; its ``rates(metrics)`` are the
+      source's rates for those metrics (equal to torch's in x64 without a warmup; within an ulp or two of
+      timm's with one, whose warmup ends at ``warmup_lr + warmup_epochs * step`` rather than at ``lr``).
+
+    Raises:
+      ValueError: another scheduler type (use ``lrjit.from_transformers`` / ``lrjit.from_timm``), unknown
+        keys, a missing rate, values out of range (named as the source names them), timm's per-update
+        stepping (``step_on_epochs=False``: timm asserts it is per epoch), an evaluation strategy of
+        ``'no'`` (transformers raises too).
+      UnsupportedScheduleError: timm's lr noise (drawn from torch's generator on top of the controller's
+        rate), per-group ``min_lr`` lists that differ, a warmup that is not a whole number of epochs.
+
+    Example:
+      >>> import lrjit
+      >>> setup = lrjit.train.plateau_from_config(
+      ...     {"sched": "plateau", "lr": 0.1, "warmup_epochs": 2, "warmup_lr": 0.0, "patience_epochs": 1,
+      ...      "decay_rate": 0.5, "plateau_mode": "min"}
+      ... )
+      >>> setup.plateau.mode, float(setup.plateau.factor), int(setup.plateau.patience), setup.metric
+      ('min', 0.5, 1, None)
+      >>> print(setup.rates([9.0, 9.0, 3.0, 3.0, 3.0, 3.0]))  # epochs 0-6: warmup, then a cut at epoch 5
+      [0.   0.05 0.1  0.1  0.1  0.05 0.05]
+    """
+    hf_object = any(
+        "TrainingArguments" in k.__name__ and str(k.__module__).startswith("transformers")
+        for k in type(config).__mro__
+    )
+    if isinstance(config, Mapping):
+        if "lr_scheduler_type" in config and "sched" in config:
+            raise ValueError(
+                "plateau_from_config: the dict has both `lr_scheduler_type` (Hugging Face) and `sched` "
+                "(timm); give one library's settings"
+            )
+        if "lr_scheduler_type" in config:
+            return _from_hf(config)
+        if "sched" in config:
+            return _from_timm(config)
+    elif hf_object:
+        return _from_hf(config)
+    elif hasattr(config, "sched"):
+        return _from_timm(config)
+    raise TypeError(
+        "plateau_from_config: expected Hugging Face TrainingArguments or a dict with `lr_scheduler_type`, or "
+        f"timm create_scheduler_v2 arguments (a dict with `sched`) or its train.py Namespace, got "
+        f"{type(config).__qualname__}"
+    )
+
+
+def _enum_value(value: Any) -> Any:
+    return getattr(value, "value", value)  # transformers' SchedulerType / IntervalStrategy members
+
+
+def _from_hf(args: Any) -> PlateauSetup:
+    if isinstance(args, Mapping):
+        given = {k: plain_value(v) for k, v in args.items()}
+        if "output_dir" not in given:  # a hand-written dict: every key must mean something
+            unknown = sorted(set(given) - set(_HF_READ) - _HF_UNREAD)
+            if unknown:
+                raise ValueError(
+                    f"plateau_from_config: unknown key(s) {', '.join(map(repr, unknown))}; a Hugging Face "
+                    f"plateau run reads {', '.join(_HF_READ)}"
+                )
+    else:
+        given = {k: plain_value(getattr(args, k)) for k in _HF_READ if hasattr(args, k)}
+    a = {k: given.get(k, v) for k, v in _HF_READ.items()}
+    name = str(_enum_value(a["lr_scheduler_type"]))
+    if name != "reduce_lr_on_plateau":
+        raise ValueError(
+            f"plateau_from_config: lr_scheduler_type is {name!r}, not 'reduce_lr_on_plateau'; a step-driven "
+            "schedule is read by lrjit.from_transformers(args)"
+        )
+    if _enum_value(a["eval_strategy"]) == "no":
+        raise ValueError(
+            "plateau_from_config: reduce_lr_on_plateau is stepped at each evaluation and `eval_strategy` is "
+            "'no' (transformers raises: 'lr_scheduler_type reduce_lr_on_plateau requires an eval strategy')"
+        )
+    if a["learning_rate"] is None:
+        raise ValueError("plateau_from_config: `learning_rate` is None")
+    kwargs = a["lr_scheduler_kwargs"] or {}
+    if isinstance(kwargs, str):
+        kwargs = json.loads(kwargs)
+    kwargs = {k: plain_value(v) for k, v in dict(kwargs).items()}
+    unknown = sorted(set(kwargs) - set(_TORCH_KWARGS) - {"verbose"})
+    if unknown:
+        raise ValueError(
+            f"plateau_from_config: torch's ReduceLROnPlateau does not take lr_scheduler_kwargs "
+            f"{', '.join(map(repr, unknown))} (it takes: {', '.join(_TORCH_KWARGS)})"
+        )
+    kwargs.pop("verbose", None)
+    if isinstance(kwargs.get("min_lr"), list):
+        per_group = kwargs["min_lr"]
+        if not per_group or any(v != per_group[0] for v in per_group):
+            raise UnsupportedScheduleError(
+                f"plateau_from_config: lr_scheduler_kwargs min_lr={per_group!r} gives the optimizer's "
+                "parameter groups different floors; lrjit's controller has one rate (give one min_lr)"
+            )
+        kwargs["min_lr"] = per_group[0]
+    plateau = ReduceLROnPlateau(**kwargs)
+
+    metric = a["metric_for_best_model"] or "loss"
+    greater = a["greater_is_better"]
+    if greater is None:
+        greater = not metric.endswith("loss")
+    if bool(greater) != (plateau.mode == "max"):
+        warnings.warn(
+            f"plateau_from_config: the plateau watches {metric!r} in mode {plateau.mode!r} while "
+            f"greater_is_better={bool(greater)}: transformers does not derive the mode from "
+            "greater_is_better (torch's default is 'min'); this run reproduces that. Pass "
+            f"lr_scheduler_kwargs={{'mode': {'max' if greater else 'min'!r}}} if that is what you mean",
+            UserWarning,
+            stacklevel=3,
+        )
+    warm = {k: a[k] for k in ("warmup_steps", "warmup_ratio") if a[k]}
+    if warm:
+        warnings.warn(
+            f"plateau_from_config: {', '.join(f'{k}={v!r}' for k, v in warm.items())} has no effect: "
+            "transformers' get_scheduler builds reduce_lr_on_plateau without a warmup",
+            UserWarning,
+            stacklevel=3,
+        )
+    lr = float(a["learning_rate"])
+    return PlateauSetup(Constant(lr), plateau, lr, metric if metric.startswith("eval_") else f"eval_{metric}")
+
+
+def _from_timm(args: Any) -> PlateauSetup:
+    if isinstance(args, Mapping):
+        given = {k: plain_value(v) for k, v in args.items()}
+        unknown = sorted(set(given) - set(_TIMM_READ) - _TIMM_UNREAD)
+        if unknown:
+            raise ValueError(
+                f"plateau_from_config: unknown key(s) {', '.join(map(repr, unknown))}; create_scheduler_v2 "
+                f"takes {', '.join(sorted((set(_TIMM_READ) | _TIMM_UNREAD) - {'lr'}))} (and lrjit needs "
+                "`lr`, the optimizer's rate)"
+            )
+        a = {**_TIMM_READ, **given}
+        metric = None
+    else:  # timm.scheduler.scheduler_kwargs(args)
+        a = {"sched": args.sched, "lr": getattr(args, "lr", None)}
+        for key, (name, default) in _TIMM_TRAIN_ARGS.items():
+            a[key] = getattr(args, name, default)
+        metric = getattr(args, "eval_metric", "top1")
+        a["plateau_mode"] = "min" if "loss" in metric else "max"
+        a["step_on_epochs"] = not getattr(args, "sched_on_updates", False)
+    if a["sched"] != "plateau":
+        raise ValueError(
+            f"plateau_from_config: sched is {a['sched']!r}, not 'plateau'; a step-driven schedule is read "
+            "by lrjit.from_timm(args)"
+        )
+    if a["lr"] is None:
+        raise ValueError("plateau_from_config: `lr` (the optimizer's learning rate) is missing")
+    if a["noise"] is not None:
+        raise UnsupportedScheduleError(
+            f"plateau_from_config: noise={a['noise']!r}: timm's plateau scheduler adds noise drawn from "
+            "torch's generator to the controller's rate each epoch; lrjit does not reproduce it"
+        )
+    if not a["step_on_epochs"]:
+        raise ValueError(
+            "plateau_from_config: step_on_epochs=False (sched_on_updates): timm's plateau scheduler is "
+            "stepped per epoch only (create_scheduler_v2 asserts 'Plateau LR only supports step per epoch')"
+        )
+    if a["plateau_mode"] not in ("min", "max"):
+        raise ValueError(
+            f"plateau_from_config: `plateau_mode` must be 'min' or 'max', got {a['plateau_mode']!r}"
+        )
+    w = a["warmup_epochs"]
+    if isinstance(w, bool) or not isinstance(w, int | float) or w < 0:
+        raise ValueError(f"plateau_from_config: `warmup_epochs` must be an integer >= 0, got {w!r}")
+    if w != int(w):
+        raise UnsupportedScheduleError(
+            f"plateau_from_config: warmup_epochs={w} is not a whole number of epochs (timm's plateau is "
+            "stepped with whole epochs and would hand over from a rate below lr)"
+        )
+    w, lr = int(w), float(a["lr"])
+    try:
+        plateau = ReduceLROnPlateau(
+            mode=a["plateau_mode"],
+            factor=a["decay_rate"],
+            patience=a["patience_epochs"],
+            cooldown=0,
+            min_lr=a["min_lr"],
+            start_step=w,
+        )
+        schedule: Schedule = Warmup(Constant(lr), steps=w, start=a["warmup_lr"]) if w else Constant(lr)
+    except ValueError as err:
+        raise ValueError(
+            "plateau_from_config: timm's decay_rate -> factor, patience_epochs -> patience, min_lr -> "
+            f"min_lr, warmup_lr -> start: {err}"
+        ) from err
+    return PlateauSetup(schedule, plateau, lr, metric)
