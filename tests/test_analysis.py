@@ -256,6 +256,144 @@ def test_optimize_lowers_the_predicted_loss_within_the_constraints() -> None:
     assert out.history.shape == (200,) and out.values["alpha"] == out.schedule.alpha
 
 
+# A warmup-stable-decay run whose decay length has an interior optimum under this law (D = 381 of 0..450).
+WSD_LAW = AnnealingLaw(L0=2.5, A=1.0, alpha=0.5, C=1.0)
+HF_WSD = lrjit.WarmupStableDecay(
+    base_lr=1e-3, num_warmup_steps=50, num_stable_steps=500, num_decay_steps=200, decay_type="linear"
+)
+
+
+def grid_best(
+    law: AnnealingLaw, schedule: lrjit.Schedule, field: str, values: np.ndarray, n: int, warmup: int = 0
+) -> int:
+    """The best integer of ``field`` by brute force: ``rank`` over a dense grid, checked in float64."""
+    space = lrjit.grid(schedule, **{field: values})
+    order = rank(law, space, n, warmup=warmup).order
+    exact = law.predict(space, [n - 1], warmup=warmup)[:, 0]
+    assert exact[order[0]] <= exact.min() + 1e-6  # float32 ranking: the best up to its rounding
+    return int(values[np.argmin(exact)])
+
+
+def test_optimize_an_integer_field_reaches_the_best_of_a_dense_grid() -> None:
+    n = 1000
+    best = grid_best(WSD_LAW, HF_WSD, "num_decay_steps", np.arange(0, 451), n)
+    out = optimize(
+        WSD_LAW, HF_WSD, "num_decay_steps", total_steps=n, bounds={"num_decay_steps": (0, 450)}, steps=60
+    )
+    found = int(out.values["num_decay_steps"])
+    assert abs(found - best) <= 3, (found, best)
+    assert out.schedule.num_decay_steps == found and out.values["num_decay_steps"].dtype == np.int32
+    continuous = float(out.values["num_decay_steps:continuous"])
+    assert found in (np.floor(continuous), np.floor(continuous) + 1)  # one of its two neighbours
+    exact = WSD_LAW.predict(lrjit.grid(HF_WSD, num_decay_steps=[best, found]), [n - 1])[:, 0]
+    assert exact[1] - exact[0] <= 1e-5  # the grid's best up to a few steps of a flat optimum
+    assert out.loss <= out.initial_loss
+    assert out.initial_loss == pytest.approx(float(WSD_LAW.predict(HF_WSD, [n - 1])[0]), rel=1e-6)
+    assert out.loss == pytest.approx(exact[1], rel=1e-6)  # the rounded schedule's own loss
+
+
+def test_relaxed_objective_is_exact_at_integers_and_multilinear_between() -> None:
+    """In float64: the objective equals the law's float64 prediction at integers, interpolates linearly (one
+    field) or bilinearly (two) between them, and its gradient is the finite difference of neighbours."""
+    from lrjit.analysis import search
+
+    n = 1000
+    with jax.enable_x64(True):
+        schedule = lrjit.WarmupStableDecay(
+            base_lr=1e-3, num_warmup_steps=50, num_stable_steps=500, num_decay_steps=200, decay_type="linear"
+        )
+        leaves, treedef = jax.tree_util.tree_flatten(schedule)
+        paths = search._paths(schedule)
+        fields = ["num_warmup_steps", "num_decay_steps"]
+        plan = search._Plan(treedef, tuple(paths[f] for f in fields), ((), ()), (0, 1))
+        lo, hi = np.array([0.0, 0.0]), np.array([100.0, 450.0])
+
+        @jax.jit
+        def relaxed(x: jax.Array) -> jax.Array:
+            return search._relaxed_loss(WSD_LAW, leaves, x, lo, hi, 0, plan=plan, n=n, block=4096)
+
+        def exact(w: int, d: int) -> float:
+            one = schedule.replace(num_warmup_steps=w, num_decay_steps=d)
+            return float(reference_annealing(WSD_LAW, rates_of(one, n), [n - 1])[0])
+
+        for w, d in ((50, 200), (0, 0), (100, 450), (7, 381)):  # corners, bounds included
+            assert float(relaxed(np.array([w, d], np.float64))) == pytest.approx(exact(w, d), rel=1e-13)
+        for t in (0.25, 0.5, 0.9):
+            line = (1 - t) * exact(50, 200) + t * exact(50, 201)
+            assert float(relaxed(np.array([50.0, 200 + t]))) == pytest.approx(line, rel=1e-13)
+        u, t = 0.3, 0.6
+        plane = (
+            (1 - u) * (1 - t) * exact(20, 300)
+            + u * (1 - t) * exact(21, 300)
+            + (1 - u) * t * exact(20, 301)
+            + u * t * exact(21, 301)
+        )
+        assert float(relaxed(np.array([20 + u, 300 + t]))) == pytest.approx(plane, rel=1e-13)
+        grad = np.asarray(jax.grad(relaxed)(np.array([50.0, 200.5])))
+        assert grad[1] == pytest.approx(exact(50, 201) - exact(50, 200), rel=1e-8)
+        at_top = np.asarray(jax.grad(relaxed)(np.array([50.0, 450.0])))  # from below at the upper bound
+        assert at_top[1] == pytest.approx(exact(50, 450) - exact(50, 449), rel=1e-8)
+
+
+def test_optimize_keeps_integer_fields_in_their_bounds() -> None:
+    n = 1000
+    # the unconstrained optimum (381) is above the box: the result is its upper end, rounded inwards
+    out = optimize(
+        WSD_LAW, HF_WSD, "num_decay_steps", total_steps=n, bounds={"num_decay_steps": (150, 250.7)}, steps=60
+    )
+    assert int(out.values["num_decay_steps"]) == 250
+    assert 150 <= float(out.values["num_decay_steps:continuous"]) <= 250
+    # ... and below it: its lower end
+    out = optimize(
+        WSD_LAW,
+        HF_WSD.replace(num_decay_steps=420),
+        "num_decay_steps",
+        total_steps=n,
+        bounds={"num_decay_steps": (400, 450)},
+        steps=60,
+    )
+    assert int(out.values["num_decay_steps"]) == 400 and out.loss < out.initial_loss
+    # an interior optimum inside the box: the warmup length, against a grid over the box
+    best = grid_best(WSD_LAW, HF_WSD, "num_warmup_steps", np.arange(20, 81), n)
+    out = optimize(
+        WSD_LAW, HF_WSD, "num_warmup_steps", total_steps=n, bounds={"num_warmup_steps": (20, 80)}, steps=60
+    )
+    assert abs(int(out.values["num_warmup_steps"]) - best) <= 2 and out.loss <= out.initial_loss
+    # the default box is [0, total_steps] (and the field's domain: CosineDecay's decay_steps >= 1)
+    with pytest.raises(ValueError, match=r"num_decay_steps = \[200.0\] is outside its bounds \[0.0, 150.0\]"):
+        optimize(WSD_LAW, HF_WSD, "num_decay_steps", total_steps=150)
+    with pytest.raises(ValueError, match=r"decay_steps = \[20.0\] is outside its bounds \[30.0, 100.0\]"):
+        optimize(
+            LAW,
+            lrjit.CosineDecay(1e-3, 20),
+            "decay_steps",
+            total_steps=100,
+            bounds={"decay_steps": (30, 500)},
+        )
+    assert search_box("decay_steps") == (1.0, 100.0)
+
+
+def search_box(field: str) -> tuple[float, float]:
+    from lrjit.analysis import search
+
+    return search._int_box(lrjit.core.fields_of(lrjit.CosineDecay)[field], 100)
+
+
+def test_optimize_a_float_and_an_integer_field_together() -> None:
+    """The peak rate goes to its cap and the decay length to the grid's best at that peak (drops counted
+    after the warmup: the loss then falls with the peak rate)."""
+    n = 1000
+    law = AnnealingLaw(L0=2.5, A=1.0, alpha=0.5, C=0.5)
+    start = HF_WSD.replace(num_decay_steps=350)
+    out = optimize(law, start, ["base_lr", "num_decay_steps"], total_steps=n, max_peak=2e-3, warmup="peak")
+    assert float(out.schedule.base_lr) == pytest.approx(2e-3, rel=1e-4)
+    assert np.max(np.asarray(out.schedule(np.arange(n)))) <= np.float32(2e-3)
+    best = grid_best(law, start.replace(base_lr=2e-3), "num_decay_steps", np.arange(0, 451), n, warmup=50)
+    assert abs(int(out.values["num_decay_steps"]) - best) <= 3, (out.values, best)
+    assert out.loss < out.initial_loss
+    assert out.loss == pytest.approx(float(law.predict(out.schedule, [n - 1], warmup=50)[0]), rel=1e-5)
+
+
 # -------------------------------------------------------------------------------------------------- errors
 def test_bad_arguments_name_themselves() -> None:
     with pytest.raises(ValueError, match=r"decay must be a float in \[0, 1\], got 1.5"):
@@ -285,9 +423,19 @@ def test_bad_arguments_name_themselves() -> None:
         fit(AnnealingLaw, [(WSD, np.arange(3), np.array([1.0, 0.0, 1.0]))])
     with pytest.raises(ValueError, match=r"runs\[0\]: no rate > 0 up to step 0"):
         fit(AnnealingLaw, [(WARM_COSINE.replace(initial_learning_rate=0.0), np.arange(3), np.ones(3))])
-    with pytest.raises(ValueError, match="decay_steps is an integer leaf"):
-        optimize(LAW, lrjit.CosineDecay(1e-3, 100), ["decay_steps"], total_steps=100)
-    with pytest.raises(ValueError, match="has no float leaf 'alfa'; did you mean `alpha`"):
+    with pytest.raises(ValueError, match=r"boundaries is a INT_VECTOR leaf of shape \(2,\): only float"):
+        optimize(
+            LAW, lrjit.PiecewiseConstantDecay([10, 20], [1e-3, 5e-4, 1e-4]), "boundaries", total_steps=30
+        )
+    with pytest.raises(ValueError, match=r"staircase is a BOOL leaf of shape \(\): only float"):
+        optimize(LAW, lrjit.ExponentialDecay(1e-3, 100, 0.5), "staircase", total_steps=100)
+    two = lrjit.sequence([lrjit.WarmupStableDecay(1e-3, 10, 50, 20), WARM_COSINE], [80])
+    ints = [f"schedules.0.{f}" for f in ("num_warmup_steps", "num_stable_steps", "num_decay_steps")]
+    with pytest.raises(
+        ValueError, match=r"at most 3 integer fields.*got 4; drop \['schedules.1.warmup_steps'\]"
+    ):
+        optimize(LAW, two, [*ints, "schedules.1.warmup_steps"], total_steps=200)
+    with pytest.raises(ValueError, match="has no float or integer leaf 'alfa'; did you mean `alpha`"):
         optimize(LAW, lrjit.CosineDecay(1e-3, 100), "alfa", total_steps=100)
     with pytest.raises(ValueError, match=r"peak 0.00100.* is above max_peak=0.0005"):
         optimize(LAW, lrjit.CosineDecay(1e-3, 100), "alpha", total_steps=100, max_peak=5e-4)
