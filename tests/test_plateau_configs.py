@@ -180,9 +180,17 @@ def test_transformers_warns_where_its_settings_do_nothing() -> None:
 # ------------------------------------------------------------------------------------------------------
 # timm
 # ------------------------------------------------------------------------------------------------------
+def _timm_scheduler() -> Any:
+    """``timm.scheduler``, or a skip where timm is not installed (it is not in the ``reference`` extra)."""
+    try:
+        return load_timm_scheduler()
+    except ImportError:
+        pytest.skip("timm is not installed")
+
+
 def _timm_rates(torch: Any, v2_args: dict[str, Any], lr: float, metrics: np.ndarray) -> np.ndarray:
     """The rate of every epoch: before any metric, then after each ``step(epoch + 1, metric)``."""
-    ts = load_timm_scheduler()
+    ts = _timm_scheduler()
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # PlateauLRScheduler is deprecated
@@ -265,7 +273,7 @@ def test_timm_matches_plateau_scheduler_live(index: int, x64: bool) -> None:
 )
 def test_timm_train_py_namespace_live(namespace: argparse.Namespace) -> None:
     torch = pytest.importorskip("torch")
-    ts = load_timm_scheduler()
+    ts = _timm_scheduler()
     metrics = _metrics(LOSS if getattr(namespace, "eval_metric", "top1") == "loss" else ACC, True)
     want = _timm_rates(torch, ts.scheduler_kwargs(namespace), namespace.lr, metrics)
     assert np.sum(np.diff(want) < 0) >= 1
