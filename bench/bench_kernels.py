@@ -491,10 +491,14 @@ def optax_program(w: Workload, k_opt: int, n: int) -> Callable[[], jax.Array]:
     return lambda: run(steps, floats)
 
 
+def _selected(name: str, only: str | None) -> bool:
+    return only is None or any(part.strip().lower() in name.lower() for part in only.split(","))
+
+
 def run_curves(k: int, n: int, args: argparse.Namespace, rng: np.random.Generator) -> list[dict[str, Any]]:
     """Section 1 at one shape: every workload, both floors, optax and numpy, in interleaved rounds."""
     floors = bench_curves.make_floors(k, n, rng)
-    workloads = make_workloads(k, n, rng)
+    workloads = [w for w in make_workloads(k, n, rng) if _selected(w.name, args.only)]
     steps_np = np.arange(n, dtype=np.int64)
     contenders: dict[str, Callable[[], Any]] = {f"floor:{name}": fn for name, fn in floors.items()}
     rows = []
@@ -859,6 +863,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--compile-repeats", type=int, help="compile rounds (default 5, quick 2)")
     parser.add_argument("--sections", default="curves,peak,eager,compile", help="comma-separated subset")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", help="section 1: only workloads whose name contains one of these (a,b,..)")
     args = parser.parse_args(argv)
     args.repeats = args.repeats or (3 if args.quick else 7)
     args.optax_k = args.optax_k or (2 if args.quick else 16)

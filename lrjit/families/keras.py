@@ -43,6 +43,7 @@ from lrjit.core.numerics import (
     decay_progress,
     linear_warmup,
     periods_and_remainder,
+    power,
     ratio,
     saturating_add,
 )
@@ -91,7 +92,7 @@ class ExponentialDecay(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         p = decay_progress(step, self.decay_steps, self.staircase, self.dtype)
-        return self.initial_learning_rate * jnp.power(self._float(self.decay_rate), p)
+        return self.initial_learning_rate * power(self._float(self.decay_rate), p)
 
 
 class InverseTimeDecay(Schedule):
@@ -310,7 +311,7 @@ class CosineDecayRestarts(Schedule):
     def _evaluate(self, step: jax.Array) -> jax.Array:
         index, left = geometric_cycle(step, self.first_decay_steps, self.t_mul, self.dtype)
         alpha = self._float(self.alpha)
-        decayed = jnp.power(self._float(self.m_mul), index) * cosine_annealing(left)
+        decayed = power(self._float(self.m_mul), index) * cosine_annealing(left)
         return self.initial_learning_rate * ((1 - alpha) * decayed + alpha)
 
 

@@ -23,6 +23,7 @@ from lrjit.core.numerics import (
     cosine_annealing,
     count_boundaries_at_or_below,
     linear_warmup,
+    power,
     ratio,
     successor,
     whole_periods,
@@ -108,7 +109,7 @@ class FactorScheduler(Schedule):
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = whole_periods(step, self.step)  # (num_update - 1) // step
         decayed = jnp.maximum(
-            self.base_lr * jnp.power(self._float(self.factor), self._float(decays)),
+            self.base_lr * power(self._float(self.factor), self._float(decays)),
             self._float(self.stop_factor_lr),
         )
         return _with_warmup(self, step, jnp.where(decays == 0, self.base_lr, decayed))
@@ -158,9 +159,8 @@ class MultiFactorScheduler(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = count_boundaries_at_or_below(step, self.step)  # milestones below num_update = step + 1
-        return _with_warmup(
-            self, step, self.base_lr * jnp.power(self._float(self.factor), self._float(decays))
-        )
+        decayed = power(self._float(self.factor), decays, at_most=jnp.shape(self.step)[-1])
+        return _with_warmup(self, step, self.base_lr * decayed)
 
 
 def _left(schedule: Any, step: jax.Array) -> jax.Array:

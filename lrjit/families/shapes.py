@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrjit.core.fields import Domain
-from lrjit.core.numerics import periods_and_remainder, ratio, whole_periods
+from lrjit.core.numerics import periods_and_remainder, power, ratio, whole_periods
 
 __all__ = ["MAX_CYCLE_MULTIPLIER", "cycle_multiplier", "geometric_cycle", "hashed_normal"]
 
@@ -91,13 +91,15 @@ def geometric_cycle(
     length = first_length.astype(dtype)
     growth = m - 1  # exact for the multipliers one uses, so log1p/expm1 of it do not cancel
     log_m = jnp.log1p(growth)
-    estimate = jnp.floor(ratio(jnp.log1p(ratio(s, length) * growth), log_m))
+    # Within one of the index (corrected below), so per-config reciprocals in place of divisions.
+    estimate = jnp.floor(jnp.log1p(s * (growth / length)) * (1 / log_m))
 
-    # g(i) = m**i - 1 at the estimate: expm1 where m**i is near 1 (the subtraction would cancel), pow
-    # elsewhere (more accurate there). Its neighbours follow by exact-sign recurrences, so a step costs one
-    # transcendental of each kind whatever the correction.
+    # g(i) = m**i - 1 at the estimate: expm1 where m**i is near 1 (the subtraction would cancel), the
+    # power elsewhere (more accurate there; products of per-config powers for the first 256 cycles, as
+    # accurate as pow for placing their starts). Its neighbours follow by exact-sign recurrences, so a
+    # step costs one transcendental of each kind whatever the correction.
     x = estimate * log_m
-    g = jnp.where(jnp.abs(x) < math.log(2), jnp.expm1(x), jnp.power(m, estimate) - 1)
+    g = jnp.where(jnp.abs(x) < math.log(2), jnp.expm1(x), power(m, estimate, exact_bits=8) - 1)
     g_next = m * g + growth  # m**(i+1) - 1
     g_prev = ratio(g - growth, m)  # m**(i-1) - 1
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from lrjit.core import Check, FieldError, FieldTypeError, FloatLike, IntLike, Schedule
 from lrjit.core.fields import NONNEG, Domain, Kind, leaf, static
-from lrjit.core.numerics import cosine_annealing, periods_and_remainder, ratio, whole_periods
+from lrjit.core.numerics import cosine_annealing, periods_and_remainder, power, ratio, whole_periods
 
 __all__ = ["FactorSchedule", "Noam"]
 
@@ -243,7 +243,7 @@ class FactorSchedule(Schedule):
                 ret = ret * jnp.sqrt(ratio(self._float(w), self._float(jnp.maximum(s, w))))
             elif name == "decay_every":
                 periods = whole_periods(s, self.steps_per_decay)
-                ret = ret * jnp.power(df, self._float(periods))
+                ret = ret * power(df, self._float(periods))
             elif name == "cosine_decay":
                 k = jnp.maximum(s - w, 0)
                 c = self.steps_per_cycle
@@ -254,7 +254,7 @@ class FactorSchedule(Schedule):
                 ret = ratio(ret, jnp.sqrt(self._float(self.hidden_size)))
             else:  # exp_decay
                 p = ratio(self._float(jnp.maximum(s - w, 0)), self._float(self.steps_per_decay))
-                ret = ret * jnp.power(df, p)
+                ret = ret * power(df, p)
         return jnp.maximum(ret, self._float(self.min_learning_rate))
 
 

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 
 from lrjit.core import BoolLike, FloatLike, IntLike, KeyLike, Schedule
 from lrjit.core.fields import BOOLEAN, DECAY_RATE, FINITE, NONNEG, POSITIVE_INT, Domain, Kind, leaf
-from lrjit.core.numerics import cos_pi, decay_progress, ratio
+from lrjit.core.numerics import cos_pi, decay_progress, power, ratio
 from lrjit.families.shapes import hashed_normal
 
 __all__ = ["LinearCosineDecay", "NaturalExpDecay", "NoisyLinearCosineDecay"]
@@ -54,7 +54,7 @@ class NaturalExpDecay(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         rate = jnp.exp(-self._float(self.decay_rate))
-        return self.initial_learning_rate * jnp.power(
+        return self.initial_learning_rate * power(
             rate, decay_progress(step, self.decay_steps, self.staircase, self.dtype)
         )
 

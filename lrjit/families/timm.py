@@ -57,6 +57,7 @@ from lrjit.core.numerics import (
     cosine_annealing,
     linear_warmup,
     periods_and_remainder,
+    power,
     ratio,
     saturating_add,
 )
@@ -187,7 +188,7 @@ class _TimmScheduler(Schedule, abstract=True):
         index = jnp.where(jnp.isnan(index), 0.0, index).astype(self.dtype)
         done = self._done(t, index)
         lr_min = self._float(self.lr_min)
-        lr_max = self.base_lr * jnp.power(self._float(self.cycle_decay), index)
+        lr_max = self.base_lr * power(self._float(self.cycle_decay), index)
         shape, complement = self._shape(left, done)
         return jnp.where(done_all, lr_min, lr_max * shape + lr_min * complement)
 

@@ -37,6 +37,7 @@ from lrjit.core.numerics import (
     cosine_annealing,
     count_boundaries_at_or_below,
     periods_and_remainder,
+    power,
     ratio,
     whole_periods,
 )
@@ -103,7 +104,7 @@ class StepLR(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = whole_periods(step, self.step_size)
-        return self.base_lr * jnp.power(self._float(self.gamma), self._float(decays))
+        return self.base_lr * power(self._float(self.gamma), self._float(decays))
 
 
 class MultiStepLR(Schedule):
@@ -154,7 +155,7 @@ class MultiStepLR(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = count_boundaries_at_or_below(step, self.milestones)
-        return self.base_lr * jnp.power(self._float(self.gamma), self._float(decays))
+        return self.base_lr * power(self._float(self.gamma), decays, at_most=jnp.shape(self.milestones)[-1])
 
 
 class ConstantLR(Schedule):
@@ -242,7 +243,7 @@ class ExponentialLR(Schedule):
     gamma: FloatLike = leaf(Kind.FLOAT, _GAMMA)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        return self.base_lr * jnp.power(self._float(self.gamma), self._float(step))
+        return self.base_lr * power(self._float(self.gamma), self._float(step))
 
 
 class PolynomialLR(Schedule):
@@ -427,7 +428,7 @@ class CyclicLR(Schedule):
         elif self.mode == "triangular2":
             scale = jnp.exp2(1 - count)
         else:
-            scale = jnp.power(self._float(self.gamma), count)
+            scale = power(self._float(self.gamma), count)
         base = self._float(self.base_lr)
         return base + (self.max_lr - base) * height * scale
 

@@ -1,0 +1,123 @@
+"""``lrjit.core.numerics.power`` and ``exact_exp2`` against float64 NumPy (float32) and ``math.pow`` (x64).
+
+``power`` replaces ``pow`` in the staircases and restarts: whole exponents below 16 must stay within two
+ulps of the correctly rounded power (``gamma ** 1`` exactly ``gamma``), powers of two exact, and larger
+exponents within ``|exponent * log2(base)|`` ulps plus the fraction's few; ``exact_exp2`` must be exact
+at integers, 0 / inf beyond the float range, NaN for NaN.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lrjit.core.numerics import exact_exp2, power
+
+BASES = [0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.999, 0.9999, 1.0, 1.1, 1.5, 2.0, 3.0, 10.0]
+
+
+def _exponents(rng: np.random.Generator) -> np.ndarray:
+    whole = np.r_[np.arange(0, 64), [100, 255, 256, 1000, 4096, 65535, 2**20, 2**24, 2**30, 2**31 - 1]]
+    return np.r_[whole, rng.uniform(0, 40, 200), rng.uniform(0, 1, 50)]
+
+
+def _ulps(got: np.ndarray, want: np.ndarray, dtype: type) -> np.ndarray:
+    """|got - want| in ulps of want (of the smallest normal below it); 0 where both are 0 or both inf."""
+    info = np.finfo(dtype)
+    scale = np.maximum(np.abs(want), info.smallest_normal) * info.eps
+    same = (got == want) | (np.isinf(got) & np.isinf(want) & (np.sign(got) == np.sign(want)))
+    with np.errstate(invalid="ignore"):  # inf - inf where ``same`` holds
+        return np.where(same, 0.0, np.abs(got.astype(np.float64) - want) / scale)
+
+
+@pytest.mark.parametrize("x64", [False, True], ids=["float32", "x64"])
+def test_power_against_the_exact_power(x64: bool) -> None:
+    dtype = np.float64 if x64 else np.float32
+    rng = np.random.default_rng(0)
+    exps = _exponents(rng).astype(dtype)
+    with jax.enable_x64(x64):
+        bases = np.asarray(BASES, dtype)
+        got = np.asarray(jax.jit(power)(jnp.asarray(bases)[:, None], jnp.asarray(exps)[None, :]))
+    assert got.dtype == dtype
+    b64 = bases.astype(np.float64)[:, None]
+    e64 = exps.astype(np.float64)[None, :]
+    if x64:
+        want = np.vectorize(lambda b, e: math.pow(b, e) if math.log2(b) * e < 1024 else math.inf)(b64, e64)
+    else:
+        with np.errstate(over="ignore"):
+            want = np.power(b64, e64).astype(np.float32)  # correctly rounded to float32 (to ~1e-16)
+    err = _ulps(got, want, dtype)
+    whole_small = (e64 == np.floor(e64)) & (e64 < 16)
+    # The bound of the docstring: two ulps for whole exponents below 16 (one rounding per factor), else
+    # |exponent * log2(base)| ulps for the product's rounding plus a few for exp2 of the fraction.
+    allowed = np.where(whole_small, 2.0, 2.0 * np.abs(e64 * np.log2(b64)) + 4.0)
+    normal = np.abs(want) >= np.finfo(dtype).smallest_normal  # subnormal powers flush to 0
+    bad = (err > allowed) & normal
+    rows, cols = np.nonzero(bad)
+    assert not bad.any(), [(b64[i, 0], e64[0, j], got[i, j]) for i, j in zip(rows, cols, strict=True)]
+    assert np.all(got[~normal & np.isfinite(want)] <= np.finfo(dtype).smallest_normal)
+
+
+@pytest.mark.parametrize("x64", [False, True], ids=["float32", "x64"])
+def test_power_is_exact_where_the_power_is_representable(x64: bool) -> None:
+    """``base ** 1 == base``, ``base ** 0 == 1`` (also for base 0), powers of two exact."""
+    dtype = np.float64 if x64 else np.float32
+    with jax.enable_x64(x64):
+        bases = jnp.asarray(np.asarray([*BASES, 0.0], dtype))[:, None]
+        ones = np.asarray(power(bases, jnp.ones((1, 3), dtype)))
+        zeros = np.asarray(power(bases, jnp.zeros((1, 3), dtype)))
+        k = jnp.arange(0, 120, dtype=dtype)
+        twos = np.asarray(power(jnp.asarray([[2.0], [0.5], [4.0]], dtype), k[None, :]))
+    np.testing.assert_array_equal(ones, np.broadcast_to(np.asarray([*BASES, 0.0], dtype)[:, None], (17, 3)))
+    np.testing.assert_array_equal(zeros, 1.0)
+    kk = np.arange(120.0)
+    np.testing.assert_array_equal(twos[0], np.exp2(kk).astype(dtype))
+    np.testing.assert_array_equal(twos[1], np.exp2(-kk).astype(dtype))
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(twos[2], np.exp2(2 * kk).astype(dtype))
+
+
+def test_power_of_zero_and_its_gradient() -> None:
+    got = np.asarray(power(jnp.asarray([[0.0]]), jnp.asarray([[0.0, 0.5, 1.0, 3.0, 17.0, 1e9]])))
+    np.testing.assert_array_equal(got, [[1.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    grads = [
+        float(jax.grad(lambda b, e=e: power(b, jnp.float32(e)))(jnp.float32(0.0))) for e in (0.0, 1.0, 3.0)
+    ]
+    assert np.all(np.isfinite(grads)) and grads[0] == 0.0 and grads[1] == 1.0
+    b, e = 0.7, 5.0  # d/db b**e and d/de b**e at a whole and at a fractional exponent
+    for ee in (e, e + 0.25):
+        db, de = jax.grad(lambda b, x: power(b, x), argnums=(0, 1))(jnp.float32(b), jnp.float32(ee))
+        np.testing.assert_allclose([db, de], [ee * b ** (ee - 1), b**ee * math.log(b)], rtol=2e-6)
+
+
+def test_power_with_a_static_bound_is_the_product_alone() -> None:
+    """``at_most`` (milestone counts) gives the same values as the general path for whole exponents."""
+    counts = jnp.arange(0, 16)[None, :]
+    bases = jnp.asarray(BASES, jnp.float32)[:, None]
+    bounded = np.asarray(jax.jit(lambda b, c: power(b, c, at_most=15))(bases, counts))
+    general = np.asarray(jax.jit(power)(bases, counts.astype(jnp.float32)))
+    np.testing.assert_array_equal(bounded, general)
+
+
+@pytest.mark.parametrize("x64", [False, True], ids=["float32", "x64"])
+def test_exact_exp2(x64: bool) -> None:
+    dtype = np.float64 if x64 else np.float32
+    info = np.finfo(dtype)
+    bias = info.maxexp - 1
+    whole = np.arange(-bias - 30, bias + 30, dtype=np.float64)
+    frac = np.random.default_rng(1).uniform(-60, 60, 5000)
+    with jax.enable_x64(x64):
+        at_whole = np.asarray(jax.jit(exact_exp2)(jnp.asarray(whole, dtype)))
+        at_frac = np.asarray(jax.jit(exact_exp2)(jnp.asarray(frac, dtype)))
+        special = np.asarray(exact_exp2(jnp.asarray([-np.inf, np.inf, np.nan, -0.0], dtype)))
+    with np.errstate(over="ignore"):
+        want = np.exp2(whole).astype(dtype)
+    normal_or_beyond = (whole >= -bias + 1) | (whole > 0)
+    np.testing.assert_array_equal(at_whole[normal_or_beyond], want[normal_or_beyond])
+    assert np.all(at_whole[whole < -bias + 1] <= info.smallest_normal)  # subnormals flush to 0
+    np.testing.assert_array_max_ulp(at_frac, np.exp2(frac.astype(dtype).astype(np.float64)).astype(dtype), 3)
+    assert special[0] == 0 and special[1] == np.inf and np.isnan(special[2]) and special[3] == 1
