@@ -48,9 +48,7 @@ def ratio(numerator: jax.Array, denominator: jax.Array) -> jax.Array:
 _EXACT_BITS = 4
 
 
-def power(
-    base: jax.Array, exponent: jax.Array, *, at_most: int | None = None, exact_bits: int = _EXACT_BITS
-) -> jax.Array:
+def power(base: jax.Array, exponent: jax.Array, *, exact_bits: int = _EXACT_BITS) -> jax.Array:
     """``base ** exponent`` for a base >= 0 given once per config and an exponent >= 0 per step.
 
     XLA's CPU backend evaluates ``pow`` as one scalar library call per element, which alone costs about as
@@ -63,23 +61,18 @@ def power(
     is about ``|exponent * log2(base)|`` ulps: 2e-6 where the power is 1e-6, far below the accuracy
     bound's absolute term there.
 
-    ``at_most``, a static bound on a whole exponent (a count of milestones passed), below 16 leaves only
-    the product: ``bit_length(at_most)`` selects per step.
+    ``exact_bits`` (static) moves the split: whole exponents below ``2 ** exact_bits`` take the product.
     """
-    if at_most is not None and at_most < 2**_EXACT_BITS:
-        one = jnp.ones(jnp.shape(exponent), jnp.result_type(base))
-        return _low_power(base, exponent.astype(jnp.int32), one, int(at_most).bit_length())
     exponent = exponent.astype(jnp.result_type(base))
-    whole = jnp.floor(exponent)
-    fraction = exponent - whole
-    # A whole part past 2**30 (clipped there, a multiple of 16) goes entirely to ``hi``.
-    lo = jnp.clip(whole, 0, 2**30).astype(jnp.int32) & (2**exact_bits - 1)
-    hi = whole - lo.astype(exponent.dtype)
+    # The whole part modulo 16 (a whole part past 2**30 is clipped there, a multiple of 16); the rest,
+    # ``exponent - lo``, is exact, and infinite where the exponent is.
+    lo = jnp.clip(exponent, 0, 2**30).astype(jnp.int32) & (2**exact_bits - 1)
     # log2(0) as the most negative float: 0 ** 0 stays exp2(0) = 1 (not 0 * -inf); the safe argument keeps
     # the unused branch's gradient finite.
     positive = base > 0
     log_base = jnp.where(positive, jnp.log2(jnp.where(positive, base, 1)), jnp.finfo(exponent.dtype).min)
-    return _low_power(base, lo, exact_exp2(hi * log_base + fraction * log_base), exact_bits)
+    rest = exact_exp2((exponent - lo.astype(exponent.dtype)) * log_base)
+    return _low_power(base, lo, rest, exact_bits)
 
 
 def exact_exp2(x: jax.Array) -> jax.Array:
@@ -103,8 +96,13 @@ def exact_exp2(x: jax.Array) -> jax.Array:
 
 def _low_power(base: jax.Array, lo: jax.Array, value: jax.Array, bits: int) -> jax.Array:
     """``value * base ** lo`` for ``0 <= lo < 2 ** bits``, one factor ``base ** (2 ** i)`` per set bit."""
+    largest = float(jnp.finfo(value.dtype).max)
     for i in range(bits):
-        value = jnp.where((lo >> i) & 1 == 1, value * jnp.power(base, 2.0**i), value)
+        # A factor past the float range is inf from a safe base, and an unset bit multiplies by 1, so that
+        # no gradient meets inf * 0 = NaN where the factor is not used.
+        fits = base < largest ** (0.5**i)
+        factor = jnp.where(fits, jnp.power(jnp.where(fits, base, 1), 2.0**i), jnp.inf)
+        value = value * jnp.where((lo >> i) & 1 == 1, factor, 1)
     return value
 
 
