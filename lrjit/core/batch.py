@@ -18,6 +18,7 @@ from lrjit.core.axes import batch_dims, batch_size
 from lrjit.core.config import Config, fields_of
 from lrjit.core.fields import default_int_dtype, is_traced
 from lrjit.core.schedule import Schedule, record_shared_leaves, resident
+from lrjit.core.shared import evaluate_sharing
 from lrjit.core.steps import as_step_array
 
 C = TypeVar("C", bound=Config)
@@ -141,17 +142,21 @@ def take(schedule: C, index: Any) -> C:
     return map_configs(schedule, lambda x: x[index])
 
 
+def _call(schedule: Schedule, steps: jax.Array) -> jax.Array:
+    return schedule(steps)
+
+
 @jax.jit
 def curves_at(schedule: Schedule, steps: jax.Array) -> jax.Array:
     """The jitted program behind ``curves(schedule, steps_array)`` (one per structure and step shape)."""
-    return schedule(steps)
+    return evaluate_sharing(_call, schedule, steps)
 
 
 @functools.partial(jax.jit, static_argnums=1)
 def curves_range(schedule: Schedule, n: int) -> jax.Array:
     """The jitted program behind ``curves(schedule, n)`` (one per structure and ``n``)."""
     # The steps are generated inside the kernel (an iota): nothing but the curves touches memory.
-    return schedule(jnp.arange(n, dtype=default_int_dtype()))
+    return evaluate_sharing(_call, schedule, jnp.arange(n, dtype=default_int_dtype()))
 
 
 def curves(schedule: Schedule, steps: int | Any) -> jax.Array:

@@ -37,6 +37,7 @@ from lrjit.core import Schedule, batch_size, is_traced, map_configs
 from lrjit.core import curves as one_kernel_curves
 from lrjit.core.fields import default_int_dtype
 from lrjit.core.schedule import resident
+from lrjit.core.shared import evaluate_sharing
 from lrjit.core.steps import as_step_array
 from lrjit.sweep.devices import gather
 from lrjit.sweep.mixed import Sweep, in_order
@@ -298,7 +299,7 @@ def _curve_block(kc: int, nc: int, group: Schedule, k0: Any, steps: Any, last: A
     if not (isinstance(steps, jax.Array) and steps.ndim == 1):
         iota = jnp.arange(nc, dtype=default_int_dtype())
         steps = jnp.minimum(jnp.asarray(steps, default_int_dtype()) + iota, last)
-    return _slice_configs(group, k0, kc)(steps)
+    return evaluate_sharing(lambda block, at: block(at), _slice_configs(group, k0, kc), steps)
 
 
 @functools.partial(jax.jit, static_argnums=0)
