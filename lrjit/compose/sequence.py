@@ -32,10 +32,22 @@ from lrjit.core.numerics import count_boundaries_at_or_below
 __all__ = ["Sequence", "StackedSequence", "sequence"]
 
 
-def _piece_and_local_step(step: jax.Array, boundaries: jax.Array) -> tuple[jax.Array, jax.Array]:
+def _piece_and_local_step(
+    step: jax.Array, boundaries: jax.Array, by_select: bool = False
+) -> tuple[jax.Array, jax.Array]:
     """The piece of each step (the number of boundaries at or below it) and the step inside that piece
-    (``step - boundaries[piece - 1]``, or ``step`` in piece 0)."""
+    (``step - boundaries[piece - 1]``, or ``step`` in piece 0).
+
+    ``by_select`` picks the start with one select per boundary instead of a gather: for a few pieces, so
+    that the piece index stays inside the fused kernel (XLA's CPU backend writes a gather's indices to
+    memory first).
+    """
     piece = count_boundaries_at_or_below(step, boundaries)
+    if by_select:
+        starts = [jnp.zeros(step.shape, step.dtype)]
+        for b in jnp.moveaxis(boundaries, -1, 0):
+            starts.append(jnp.broadcast_to(b.astype(step.dtype), step.shape))
+        return piece, step - lax.select_n(piece, *starts)
     starts = jnp.concatenate([jnp.zeros((1,), step.dtype), jnp.asarray(boundaries, step.dtype)])
     return piece, step - jnp.take(starts, piece, mode="clip")
 
@@ -95,7 +107,7 @@ class Sequence(_Joined):
         return len(self.schedules)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        piece, local = _piece_and_local_step(step, self.boundaries)
+        piece, local = _piece_and_local_step(step, jnp.asarray(self.boundaries), by_select=True)
         values = [self._cast(s._evaluate(local)) for s in self.schedules]
         return values[0] if len(values) == 1 else lax.select_n(piece, *values)
 
