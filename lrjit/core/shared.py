@@ -19,6 +19,8 @@ import jax.numpy as jnp
 from jax import lax
 from jax.extend import core as jcore
 
+from lrjit.core.axes import batch_dims
+
 __all__ = ["evaluate_sharing"]
 
 # Primitives whose result is worth computing once rather than once per row.
@@ -33,9 +35,14 @@ _COSTLY = frozenset(
 _INLINED = frozenset({"pjit", "jit", "closed_call", "core_call"})
 
 
-def evaluate_sharing(fn: Callable[..., jax.Array], *args: Any) -> jax.Array:
-    """``fn(*args)`` (one array out), with the costly values shared across its matrix's rows evaluated
-    once; the same program when the result is not a matrix."""
+def evaluate_sharing(fn: Callable[..., jax.Array], batch: Any, *args: Any) -> jax.Array:
+    """``fn(batch, *args)`` (one array out), with the costly values shared across its matrix's rows
+    evaluated once; the plain program when ``batch`` shares no leaf (a single config, or every leaf
+    batched), or when the result is not a matrix."""
+    dims = batch_dims(batch)
+    if not any(d == 1 for d in dims) or all(d == 1 for d in dims):
+        return fn(batch, *args)
+    args = (batch, *args)
     flat, tree = jax.tree_util.tree_flatten(args)
     closed = jax.make_jaxpr(lambda *leaves: fn(*jax.tree_util.tree_unflatten(tree, leaves)))(*flat)
     (out,) = closed.jaxpr.outvars
