@@ -11,6 +11,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 __all__ = [
@@ -96,13 +97,18 @@ def exact_exp2(x: jax.Array) -> jax.Array:
 
 def _low_power(base: jax.Array, lo: jax.Array, value: jax.Array, bits: int) -> jax.Array:
     """``value * base ** lo`` for ``0 <= lo < 2 ** bits``, one factor ``base ** (2 ** i)`` per set bit."""
-    largest = float(jnp.finfo(value.dtype).max)
+    # The factors as one per-config vector (one small kernel, not one per factor). A factor past the
+    # float range is inf from a safe base, and an unset bit multiplies by 1, so that no gradient meets
+    # inf * 0 = NaN where the factor is not used.
+    dtype = value.dtype
+    limits = jnp.asarray(float(jnp.finfo(dtype).max) ** (0.5 ** np.arange(bits)), dtype)
+    b = jnp.expand_dims(base, -1)
+    fits = b < limits
+    factors = jnp.where(
+        fits, jnp.power(jnp.where(fits, b, 1), jnp.asarray(2.0 ** np.arange(bits), dtype)), jnp.inf
+    )
     for i in range(bits):
-        # A factor past the float range is inf from a safe base, and an unset bit multiplies by 1, so that
-        # no gradient meets inf * 0 = NaN where the factor is not used.
-        fits = base < largest ** (0.5**i)
-        factor = jnp.where(fits, jnp.power(jnp.where(fits, base, 1), 2.0**i), jnp.inf)
-        value = value * jnp.where((lo >> i) & 1 == 1, factor, 1)
+        value = value * jnp.where((lo >> i) & 1 == 1, factors[..., i], 1)
     return value
 
 

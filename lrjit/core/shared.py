@@ -56,8 +56,8 @@ def evaluate_sharing(fn: Callable[..., jax.Array], batch: Any, *args: Any) -> ja
 def _interpret(
     jaxpr: jcore.Jaxpr, consts: list[Any], args: list[Any], costly_args: list[bool], shape: tuple[int, ...]
 ) -> tuple[list[Any], list[bool]]:
-    """Evaluate ``jaxpr`` (as ``jax.core.eval_jaxpr``), tracking which values are costly and putting a
-    barrier between a costly non-matrix value and each operation with a matrix-shaped result."""
+    """Evaluate ``jaxpr`` (as ``jax.core.eval_jaxpr``), tracking which values are costly, and hand each
+    operation with a matrix-shaped result the costly non-matrix values it reads through memory."""
     env: dict[Any, Any] = {}
     costly: set[Any] = set()
     shielded: dict[Any, Any] = {}
