@@ -50,7 +50,7 @@ from lrjit.families import timm as timm_families
 from lrjit.families import torch as torch_families
 from lrjit.frontend.importers import Importer, UnsupportedScheduleError, plain_value, register_importer
 
-__all__ = ["TIMM_SCHEDULERS", "from_timm"]
+__all__ = ["TIMM_SCHEDULERS", "from_timm", "scheduler_kwargs"]
 
 # create_scheduler_v2's keyword arguments and defaults (timm 1.0.31), plus the optimizer's rate.
 _V2_DEFAULTS: dict[str, Any] = {
@@ -118,8 +118,9 @@ TIMM_SCHEDULERS: dict[str, type[Schedule]] = {
 }
 
 
-def _from_namespace(args: Any) -> dict[str, Any]:
-    """``scheduler_kwargs(args)``: train.py's argument names to create_scheduler_v2's."""
+def scheduler_kwargs(args: Any) -> dict[str, Any]:
+    """``timm.scheduler.scheduler_kwargs(args)`` plus ``lr``: train.py's argument names (an
+    ``argparse.Namespace``) to create_scheduler_v2's, with train.py's defaults for missing ones."""
     out = {"sched": args.sched, "lr": getattr(args, "lr", None)}
     for v2, (name, default) in _TRAIN_ARGS.items():
         out[v2] = getattr(args, name, default)
@@ -185,7 +186,7 @@ def from_timm(args: Any, *, updates_per_epoch: int | None = None) -> Schedule:
                 f"{', '.join(_V2_DEFAULTS)} (and lrjit needs `lr`, the optimizer's rate)"
             )
     elif hasattr(args, "sched"):
-        given = _from_namespace(args)
+        given = scheduler_kwargs(args)
     else:
         raise TypeError(
             f"from_timm: expected a dict of create_scheduler_v2 arguments or timm train.py's argparse "

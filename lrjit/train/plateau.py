@@ -51,6 +51,7 @@ from lrjit.core import Config, Domain, FloatLike, IntLike, Kind, Schedule, is_tr
 from lrjit.core.fields import NONNEG, int_range
 from lrjit.core.numerics import ratio
 from lrjit.frontend.importers import UnsupportedScheduleError, plain_value
+from lrjit.interop.timm import scheduler_kwargs
 
 __all__ = [
     "PlateauSetup",
@@ -499,15 +500,6 @@ _TIMM_UNREAD = frozenset(
         "updates_per_epoch",
     }
 )
-# timm.scheduler.scheduler_kwargs: create_scheduler_v2 name <- (train.py argument, its default there).
-_TIMM_TRAIN_ARGS: dict[str, tuple[str, Any]] = {
-    "patience_epochs": ("patience_epochs", 10),
-    "decay_rate": ("decay_rate", 0.1),
-    "min_lr": ("min_lr", 0.0),
-    "warmup_lr": ("warmup_lr", 1e-5),
-    "warmup_epochs": ("warmup_epochs", 5),
-    "noise": ("lr_noise", None),
-}
 
 
 def plateau_from_config(config: Any) -> PlateauSetup:
@@ -669,13 +661,9 @@ def _from_timm(args: Any) -> PlateauSetup:
             )
         a = {**_TIMM_READ, **given}
         metric = None
-    else:  # timm.scheduler.scheduler_kwargs(args)
-        a = {"sched": args.sched, "lr": getattr(args, "lr", None)}
-        for key, (name, default) in _TIMM_TRAIN_ARGS.items():
-            a[key] = getattr(args, name, default)
+    else:  # train.py's namespace, read as timm.scheduler.scheduler_kwargs reads it
+        a = scheduler_kwargs(args)
         metric = getattr(args, "eval_metric", "top1")
-        a["plateau_mode"] = "min" if "loss" in metric else "max"
-        a["step_on_epochs"] = not getattr(args, "sched_on_updates", False)
     if a["sched"] != "plateau":
         raise ValueError(
             f"plateau_from_config: sched is {a['sched']!r}, not 'plateau'; a step-driven schedule is read "
