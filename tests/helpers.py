@@ -8,7 +8,10 @@ and precision instead of once per config.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import jax
@@ -64,3 +67,13 @@ def compare_to_reference(
         assert sched.dtype == (np.float64 if x64 else np.float32), sched.dtype
         want = np.array([ref(sched, int(t)) for t in steps])
     return assert_within(got, want, x64, f"{family} {kwargs}", steps)
+
+
+def load_module(path: Path, name: str | None = None) -> ModuleType:
+    """The Python file at ``path`` as a module (a fixture's generator script, a worker), named ``name``
+    (default: the file's stem)."""
+    spec = importlib.util.spec_from_file_location(name or path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -9,7 +9,6 @@ processes of 2 CPU devices each (a global mesh of 4), compared bitwise with this
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import socket
@@ -31,6 +30,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 import lrjit
 from lrjit.core import batch_dims
 from lrjit.sweep.devices import config_mesh, gather, pad, shard, shard_configs, share
+
+from helpers import load_module
 
 REPO = Path(__file__).resolve().parents[1]
 WORKERS = Path(__file__).resolve().parent / "workers"
@@ -221,11 +222,7 @@ def _free_port() -> int:
 
 
 def _load_worker(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"lrjit_test_worker_{name}", WORKERS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(WORKERS / f"{name}.py", f"lrjit_test_worker_{name}")
 
 
 @pytest.fixture(scope="module")

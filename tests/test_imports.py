@@ -18,7 +18,6 @@ few ulps off: lrjit float32 passes a step within the bound of Keras's float32 *o
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import warnings
@@ -35,7 +34,7 @@ from lrjit.frontend import UnsupportedScheduleError
 from lrjit.interop import describe_torch, from_keras, from_torch
 
 from bounds import bound
-from helpers import JIT_CALL, on_padded
+from helpers import JIT_CALL, load_module, on_padded
 
 # Before TensorFlow loads (the live Keras tests import it lazily): quiet logs, no oneDNN reordering.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -43,10 +42,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 FIXTURES = Path(__file__).parent / "fixtures"
-_spec = importlib.util.spec_from_file_location("generate_imports", FIXTURES / "generate_imports.py")
-assert _spec is not None and _spec.loader is not None
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
+gen = load_module(FIXTURES / "generate_imports.py")
 
 GOLDEN_PATH = FIXTURES / "imports_golden.json"
 GOLDEN: dict[str, Any] = json.loads(GOLDEN_PATH.read_text())

@@ -11,25 +11,18 @@ well: only that the table is complete and its metrics are consistent.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import load_module
+
 HERE = Path(__file__).parent / "fixtures" / "loss_curves"
 
 
-def _module():
-    spec = importlib.util.spec_from_file_location("validate_laws", HERE / "validate_laws.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-v = _module()
+v = load_module(HERE / "validate_laws.py")
 
 
 @pytest.fixture(scope="module")

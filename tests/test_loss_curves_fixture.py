@@ -5,7 +5,6 @@ agree, and that the generating code is deterministic."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -14,16 +13,14 @@ import pytest
 
 import lrjit
 
+from helpers import load_module
+
 HERE = Path(__file__).parent / "fixtures" / "loss_curves"
 FIXTURE = HERE / "loss_curves.npz"
 
 
 def _maker():
-    spec = importlib.util.spec_from_file_location("make_loss_curves", HERE / "make_loss_curves.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(HERE / "make_loss_curves.py")
 
 
 @pytest.fixture(scope="module")

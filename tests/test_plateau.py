@@ -15,7 +15,6 @@ float32-rounded inputs, ``best`` and the counters equal.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from pathlib import Path
@@ -31,13 +30,10 @@ from jax.experimental import checkify
 import lrjit
 from lrjit.train.plateau import PlateauState, ReduceLROnPlateau, reduce_on_plateau, scale
 
+from helpers import load_module
+
 FIXTURES = Path(__file__).parent / "fixtures"
-_spec = importlib.util.spec_from_file_location(
-    "generate_torch_plateau", FIXTURES / "generate_torch_plateau.py"
-)
-assert _spec is not None and _spec.loader is not None
-gen = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(gen)
+gen = load_module(FIXTURES / "generate_torch_plateau.py")
 
 FIXTURE: dict[str, Any] = gen.decode(json.loads((FIXTURES / "torch_plateau.json").read_text()))
 LIVE_CASES = gen.make_cases(seed=7, count=40, steps=100)
