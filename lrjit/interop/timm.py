@@ -50,10 +50,10 @@ from lrjit.families import timm as timm_families
 from lrjit.families import torch as torch_families
 from lrjit.frontend.importers import Importer, UnsupportedScheduleError, plain_value, register_importer
 
-__all__ = ["TIMM_SCHEDULERS", "from_timm", "scheduler_kwargs"]
+__all__ = ["CREATE_SCHEDULER_V2_DEFAULTS", "TIMM_SCHEDULERS", "from_timm", "scheduler_kwargs"]
 
-# create_scheduler_v2's keyword arguments and defaults (timm 1.0.31), plus the optimizer's rate.
-_V2_DEFAULTS: dict[str, Any] = {
+# create_scheduler_v2's keyword arguments and their defaults (timm 1.0.31).
+CREATE_SCHEDULER_V2_DEFAULTS: dict[str, Any] = {
     "sched": "cosine",
     "num_epochs": 300,
     "decay_epochs": None,
@@ -179,11 +179,11 @@ def from_timm(args: Any, *, updates_per_epoch: int | None = None) -> Schedule:
     """
     if isinstance(args, Mapping):
         given = {k: plain_value(v) for k, v in args.items()}
-        unknown = sorted(set(given) - set(_V2_DEFAULTS) - {"lr"})
+        unknown = sorted(set(given) - set(CREATE_SCHEDULER_V2_DEFAULTS) - {"lr"})
         if unknown:
             raise ValueError(
                 f"from_timm: unknown key(s) {', '.join(map(repr, unknown))}; create_scheduler_v2 takes "
-                f"{', '.join(_V2_DEFAULTS)} (and lrjit needs `lr`, the optimizer's rate)"
+                f"{', '.join(CREATE_SCHEDULER_V2_DEFAULTS)} (and lrjit needs `lr`, the optimizer's rate)"
             )
     elif hasattr(args, "sched"):
         given = scheduler_kwargs(args)
@@ -192,7 +192,7 @@ def from_timm(args: Any, *, updates_per_epoch: int | None = None) -> Schedule:
             f"from_timm: expected a dict of create_scheduler_v2 arguments or timm train.py's argparse "
             f"Namespace, got {type(args).__qualname__}"
         )
-    a = {**_V2_DEFAULTS, **given}
+    a = {**CREATE_SCHEDULER_V2_DEFAULTS, **given}
     if updates_per_epoch is not None:
         a["updates_per_epoch"] = updates_per_epoch
     sched = a["sched"]

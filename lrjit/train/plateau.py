@@ -51,7 +51,7 @@ from lrjit.core import Config, Domain, FloatLike, IntLike, Kind, Schedule, is_tr
 from lrjit.core.fields import NONNEG, int_range
 from lrjit.core.numerics import ratio
 from lrjit.frontend.importers import UnsupportedScheduleError, plain_value
-from lrjit.interop.timm import scheduler_kwargs
+from lrjit.interop.timm import CREATE_SCHEDULER_V2_DEFAULTS, scheduler_kwargs
 
 __all__ = [
     "PlateauSetup",
@@ -466,40 +466,6 @@ _HF_UNREAD = frozenset(
         "eval_steps",
     }
 )
-# create_scheduler_v2's arguments read for sched='plateau' (timm 1.0.31 defaults) plus the optimizer's rate.
-_TIMM_READ: dict[str, Any] = {
-    "sched": "cosine",
-    "lr": None,
-    "patience_epochs": 10,
-    "decay_rate": 0.1,
-    "min_lr": 0.0,
-    "warmup_lr": 1e-5,
-    "warmup_epochs": 0,
-    "noise": None,
-    "plateau_mode": "max",
-    "step_on_epochs": True,
-}
-# Its other arguments: for the plateau, timm pops warmup_prefix, passes cooldown_t=0 whatever
-# cooldown_epochs is (which only lengthens the epoch count it returns), and ignores the rest.
-_TIMM_UNREAD = frozenset(
-    {
-        "num_epochs",
-        "decay_epochs",
-        "decay_milestones",
-        "cooldown_epochs",
-        "warmup_prefix",
-        "noise_pct",
-        "noise_std",
-        "noise_seed",
-        "cycle_mul",
-        "cycle_decay",
-        "cycle_limit",
-        "k_decay",
-        "decay_fn",
-        "stable_timescale",
-        "updates_per_epoch",
-    }
-)
 
 
 def plateau_from_config(config: Any) -> PlateauSetup:
@@ -652,14 +618,17 @@ def _from_hf(args: Any) -> PlateauSetup:
 def _from_timm(args: Any) -> PlateauSetup:
     if isinstance(args, Mapping):
         given = {k: plain_value(v) for k, v in args.items()}
-        unknown = sorted(set(given) - set(_TIMM_READ) - _TIMM_UNREAD)
+        unknown = sorted(set(given) - set(CREATE_SCHEDULER_V2_DEFAULTS) - {"lr"})
         if unknown:
             raise ValueError(
                 f"plateau_from_config: unknown key(s) {', '.join(map(repr, unknown))}; create_scheduler_v2 "
-                f"takes {', '.join(sorted((set(_TIMM_READ) | _TIMM_UNREAD) - {'lr'}))} (and lrjit needs "
-                "`lr`, the optimizer's rate)"
+                f"takes {', '.join(sorted(CREATE_SCHEDULER_V2_DEFAULTS))} (and lrjit needs `lr`, the "
+                "optimizer's rate)"
             )
-        a = {**_TIMM_READ, **given}
+        # For the plateau timm reads sched, patience_epochs, decay_rate, min_lr, warmup_lr, warmup_epochs,
+        # noise, plateau_mode and step_on_epochs; it pops warmup_prefix, passes cooldown_t=0 whatever
+        # cooldown_epochs is (which only lengthens the epoch count it returns), and ignores the rest.
+        a = {**CREATE_SCHEDULER_V2_DEFAULTS, "lr": None, **given}
         metric = None
     else:  # train.py's namespace, read as timm.scheduler.scheduler_kwargs reads it
         a = scheduler_kwargs(args)
