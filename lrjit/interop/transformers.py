@@ -62,10 +62,10 @@ from lrjit.core import Schedule
 from lrjit.families import transformers as hf
 from lrjit.frontend.importers import Importer, UnsupportedScheduleError, plain_value, register_importer
 
-__all__ = ["HF_SCHEDULER_TYPES", "from_transformers"]
+__all__ = ["HF_SCHEDULER_TYPES", "TRAINING_ARGUMENTS_DEFAULTS", "from_transformers", "is_training_arguments"]
 
 # The TrainingArguments fields the schedule depends on, with transformers' defaults.
-_ARG_DEFAULTS: dict[str, Any] = {
+TRAINING_ARGUMENTS_DEFAULTS: dict[str, Any] = {
     "lr_scheduler_type": "linear",
     "lr_scheduler_kwargs": None,
     "learning_rate": 5e-5,
@@ -217,7 +217,9 @@ HF_SCHEDULER_TYPES: dict[str, type[Schedule]] = {name: a.family for name, a in _
 _METRIC_DRIVEN = ("reduce_lr_on_plateau", "greedy")
 
 
-def _is_training_arguments(obj: Any) -> bool:
+def is_training_arguments(obj: Any) -> bool:
+    """Whether ``obj`` is a transformers ``TrainingArguments`` (or a subclass), without importing
+    transformers."""
     return any(
         "TrainingArguments" in k.__name__ and str(k.__module__).startswith("transformers")
         for k in type(obj).__mro__
@@ -229,20 +231,20 @@ def _read(args: Any, extra: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(args, Mapping):
         given = {k: plain_value(v) for k, v in args.items()}
         if "output_dir" not in given:  # a hand-written settings dict: every key must mean something
-            unknown = sorted(set(given) - set(_ARG_DEFAULTS) - set(_EXTRA))
+            unknown = sorted(set(given) - set(TRAINING_ARGUMENTS_DEFAULTS) - set(_EXTRA))
             if unknown:
                 raise ValueError(
                     f"from_transformers: unknown key(s) {', '.join(map(repr, unknown))}; the schedule reads "
-                    f"{', '.join(list(_ARG_DEFAULTS) + list(_EXTRA))}"
+                    f"{', '.join(list(TRAINING_ARGUMENTS_DEFAULTS) + list(_EXTRA))}"
                 )
-    elif _is_training_arguments(args):
-        given = {k: plain_value(getattr(args, k)) for k in _ARG_DEFAULTS if hasattr(args, k)}
+    elif is_training_arguments(args):
+        given = {k: plain_value(getattr(args, k)) for k in TRAINING_ARGUMENTS_DEFAULTS if hasattr(args, k)}
     else:
         raise TypeError(
             f"from_transformers: expected a transformers TrainingArguments or a dict with "
             f"`lr_scheduler_type`, got {type(args).__qualname__}"
         )
-    out = {k: given.get(k, v) for k, v in _ARG_DEFAULTS.items()}
+    out = {k: given.get(k, v) for k, v in TRAINING_ARGUMENTS_DEFAULTS.items()}
     for k, v in _EXTRA.items():
         out[k] = extra[k] if extra.get(k) is not None else given.get(k, v)
     return out
@@ -364,7 +366,7 @@ def _accepts(obj: Any) -> bool:
     """A ``TrainingArguments`` (by class name and module) or a dict with ``lr_scheduler_type``."""
     if isinstance(obj, Mapping):
         return "lr_scheduler_type" in obj and "family" not in obj
-    return _is_training_arguments(obj)
+    return is_training_arguments(obj)
 
 
 register_importer(Importer("transformers", _accepts, from_transformers))

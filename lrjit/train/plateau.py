@@ -52,6 +52,7 @@ from lrjit.core.fields import NONNEG, int_range
 from lrjit.core.numerics import ratio
 from lrjit.frontend.importers import UnsupportedScheduleError, plain_value
 from lrjit.interop.timm import CREATE_SCHEDULER_V2_DEFAULTS, scheduler_kwargs
+from lrjit.interop.transformers import TRAINING_ARGUMENTS_DEFAULTS, is_training_arguments
 
 __all__ = [
     "PlateauSetup",
@@ -440,17 +441,17 @@ def _run_rates(
 # torch.optim.lr_scheduler.ReduceLROnPlateau's keyword arguments (torch 2.13), which transformers'
 # get_reduce_on_plateau_schedule passes on as given; `verbose` (torch < 2.7) only printed.
 _TORCH_KWARGS = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "min_lr", "eps")
-# The TrainingArguments fields read here, with transformers' defaults (metric_for_best_model and
-# greater_is_better are set in __post_init__: 'loss' for reduce_lr_on_plateau, then `not endswith('loss')`).
+# The TrainingArguments fields read here, with transformers' defaults: the schedule's (a warmup only to
+# warn that it has no effect) and the evaluation's (metric_for_best_model and greater_is_better are set in
+# __post_init__: 'loss' for reduce_lr_on_plateau, then `not endswith('loss')`).
 _HF_READ: dict[str, Any] = {
-    "lr_scheduler_type": "linear",
-    "lr_scheduler_kwargs": None,
-    "learning_rate": 5e-5,
+    **{
+        k: TRAINING_ARGUMENTS_DEFAULTS[k]
+        for k in ("lr_scheduler_type", "lr_scheduler_kwargs", "learning_rate", "warmup_steps", "warmup_ratio")
+    },
     "metric_for_best_model": None,
     "greater_is_better": None,
     "eval_strategy": None,
-    "warmup_steps": 0,
-    "warmup_ratio": 0.0,
 }
 # Keys a settings dict for lrjit.from_transformers may hold that do not change a plateau run.
 _HF_UNREAD = frozenset(
@@ -514,10 +515,6 @@ def plateau_from_config(config: Any) -> PlateauSetup:
       >>> print(setup.rates([9.0, 9.0, 3.0, 3.0, 3.0, 3.0]))  # epochs 0-6: warmup, then a cut at epoch 5
       [0.   0.05 0.1  0.1  0.1  0.05 0.05]
     """
-    hf_object = any(
-        "TrainingArguments" in k.__name__ and str(k.__module__).startswith("transformers")
-        for k in type(config).__mro__
-    )
     if isinstance(config, Mapping):
         if "lr_scheduler_type" in config and "sched" in config:
             raise ValueError(
@@ -528,7 +525,7 @@ def plateau_from_config(config: Any) -> PlateauSetup:
             return _from_hf(config)
         if "sched" in config:
             return _from_timm(config)
-    elif hf_object:
+    elif is_training_arguments(config):
         return _from_hf(config)
     elif hasattr(config, "sched"):
         return _from_timm(config)
