@@ -73,17 +73,18 @@ def test_composition_is_one_matrix_kernel(name: str) -> None:
 # ------------------------------------------------------------------------------------------------------
 # Shared leaves: what does not vary across a batch is computed once
 # ------------------------------------------------------------------------------------------------------
-_TRANSCENDENTAL = {"cos", "sin", "exp", "exp2", "log", "log1p", "expm1", "pow", "tan", "tanh", "atan2"}
+# Transcendentals and divisions (a float32 half cosine is a polynomial of a division).
+_COSTLY = {"cos", "sin", "exp", "exp2", "log", "log1p", "expm1", "pow", "tan", "tanh", "atan2", "div"}
 
 
-def _transcendental_shapes(jaxpr: jax.extend.core.Jaxpr) -> list[tuple[int, ...]]:
-    """The output shapes of every transcendental equation in ``jaxpr`` and its sub-jaxprs."""
+def _costly_shapes(jaxpr: jax.extend.core.Jaxpr) -> list[tuple[int, ...]]:
+    """The output shapes of every transcendental or division equation in ``jaxpr`` and its sub-jaxprs."""
     out = []
     for eqn in jaxpr.eqns:
-        if eqn.primitive.name in _TRANSCENDENTAL:
+        if eqn.primitive.name in _COSTLY:
             out.extend(tuple(v.aval.shape) for v in eqn.outvars)
         for sub in jax.extend.core.jaxprs_in_params(eqn.params):
-            out.extend(_transcendental_shapes(sub))
+            out.extend(_costly_shapes(sub))
     return out
 
 
@@ -126,15 +127,15 @@ PEAK_SWEEPS = {
 @pytest.mark.parametrize("name", PEAK_SWEEPS)
 def test_a_sweep_over_the_peak_computes_the_curve_shape_once(name: str) -> None:
     """A batch whose configs differ in the peak rate only (shared leaves: scalars next to a batched leaf,
-    or equal leaves that ``stack`` records) evaluates every cos/exp/log/pow at [N] (or per config), never
-    at [K, N]: the program lrjit hands XLA computes the curve's shape once for the batch and scales it, and
-    the compiled [K, N] kernel holds no transcendental or division (the shared values go through memory,
-    lrjit.core.shared). The rows equal the single configs within the bound."""
+    or equal leaves that ``stack`` records) evaluates every cos/exp/log/pow/division at [N] (or per
+    config), never at [K, N]: the program lrjit hands XLA computes the curve's shape once for the batch and
+    scales it, and the compiled [K, N] kernel holds no transcendental or division (the shared values go
+    through memory, lrjit.core.shared). The rows equal the single configs within the bound."""
     peaks = np.linspace(0.01, 1.0, K).astype(np.float32)
     batch = PEAK_SWEEPS[name](peaks)
     evaluated = resident(batch)  # what lrjit.curves(batch, N) runs
     jaxpr = jax.make_jaxpr(lambda s: s(jnp.arange(N, dtype=jnp.int32)))(evaluated).jaxpr
-    shapes = _transcendental_shapes(jaxpr)
+    shapes = _costly_shapes(jaxpr)
     assert (N,) in shapes, shapes
     assert (K, N) not in shapes, shapes
     costly = _costly_ops_in_matrix_kernel(batch)

@@ -72,7 +72,9 @@ def test_predictions_are_eq1_on_the_stored_rates(fixture, fresh):
     for i, row in enumerate(fresh["schedules"]):
         _, steps, observed = v.run_of(fixture, row["name"])
         predicted = _eq1(params, lrs[i], steps)
-        assert row["final_predicted"] == pytest.approx(predicted[-1], rel=1e-9)
+        # The table evaluates the stored configs with lrjit; its float32 rates agree with the rates stored at
+        # training time within the accuracy bound (an ulp or two of a cosine), not bit for bit.
+        assert row["final_predicted"] == pytest.approx(predicted[-1], rel=1e-7)
         assert row["curve_mare"] == pytest.approx(np.mean(np.abs(predicted - observed) / observed), rel=1e-7)
         assert row["final_rel_error"] == pytest.approx(
             (predicted[-1] - observed[-1]) / observed[-1], rel=1e-6

@@ -1,7 +1,8 @@
 """The loss-curve fixture (tests/fixtures/loss_curves/loss_curves.npz, written by make_loss_curves.py):
 real training runs under many learning-rate schedules. Checks that it loads, that every stored schedule
-config rebuilds with ``lrjit.from_config`` and gives exactly the stored rates, that shapes and metadata
-agree, and that the generating code is deterministic."""
+config rebuilds with ``lrjit.from_config`` and gives the stored rates (within the float32 accuracy bound:
+the rates the runs trained with were computed by an earlier version of the numerics, an ulp or two away in
+places), that shapes and metadata agree, and that the generating code is deterministic."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 import lrjit
 
+from bounds import assert_within
 from helpers import load_module
 
 HERE = Path(__file__).parent / "fixtures" / "loss_curves"
@@ -78,7 +80,7 @@ def test_configs_rebuild_the_stored_rates(data, metadata, model):
     steps = np.arange(lrs.shape[1], dtype=np.int32)
     for name, config, stored in zip(data[f"{model}__names"], data[f"{model}__configs"], lrs, strict=True):
         rebuilt = lrjit.from_config(str(config))
-        np.testing.assert_array_equal(np.asarray(rebuilt(steps), np.float32), stored, err_msg=str(name))
+        assert_within(np.asarray(rebuilt(steps), np.float32), stored, x64=False, what=str(name), steps=steps)
 
 
 @pytest.mark.parametrize("model", ["digits_mlp", "charlm_mlp"])

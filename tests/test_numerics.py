@@ -1,8 +1,10 @@
-"""The division-free quotient and remainder of ``lrjit.core.numerics`` against Python's ``//`` and ``%``.
+"""Shared numerics of ``lrjit.core.numerics`` against exact references.
 
-Random and adversarial (step, period) pairs: exact multiples and their neighbours, the largest steps the
-integer dtype holds and periods from 1 to that largest value, in int32 and (x64) int64, also under vmap
-over periods (one period per config, as in a batched schedule).
+The division-free quotient and remainder against Python's ``//`` and ``%``: random and adversarial (step,
+period) pairs: exact multiples and their neighbours, the largest steps the integer dtype holds and periods
+from 1 to that largest value, in int32 and (x64) int64, also under vmap over periods (one period per
+config, as in a batched schedule). The float32 half cosine's polynomial against float64 ``sin``, at every
+fifth float32 in [2**-30, 1], its ends, its reduction and its gradient.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lrjit.core.numerics import periods_and_remainder, whole_periods
+from lrjit.core.numerics import cosine_annealing, periods_and_remainder, whole_periods
 
 
 def _pairs(bits: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,3 +84,44 @@ def test_vmapped_over_periods(x64: bool) -> None:
         q = jax.jit(jax.vmap(whole_periods, in_axes=(None, 0)))(jnp.asarray(steps), jnp.asarray(periods))
         want = np.array([[int(n) // int(d) for n in steps] for d in periods], dtype=dtype)
         np.testing.assert_array_equal(np.asarray(q), want)
+
+
+def _half_cosine64(x: np.ndarray) -> np.ndarray:
+    return np.sin(np.pi / 2 * x.astype(np.float64)) ** 2
+
+
+def test_half_cosine_float32_within_three_ulps_everywhere_in_the_unit_interval() -> None:
+    bits = np.arange(np.float32(2**-30).view(np.int32), np.float32(1).view(np.int32) + 1, 5, dtype=np.int32)
+    x = np.concatenate([bits.view(np.float32), np.float32([0.5, np.nextafter(np.float32(0.5), 0), 1])])
+    got = np.asarray(jax.jit(cosine_annealing)(jnp.asarray(x))).astype(np.float64)
+    want = _half_cosine64(x)
+    ulps = np.abs(got - want) / np.spacing(want.astype(np.float32)).astype(np.float64)
+    assert ulps.max() <= 3, (ulps.max(), x[ulps.argmax()])
+    # The ends are exact: the peak at a restart, 0 at the end of a decay.
+    ends = np.asarray(cosine_annealing(jnp.asarray([0.0, 1.0, -1.0, 2.0], jnp.float32)))
+    np.testing.assert_array_equal(ends, [0, 1, 1, 0])
+
+
+def test_half_cosine_float32_reduces_any_argument_exactly() -> None:
+    # Even, with period 2: arguments outside [0, 1] give the value of their exact reduction.
+    x = np.float32([-0.25, 1.25, 2.75, -3.5, 1e6 + 0.5, 123456.75, 7.0])
+    got = np.asarray(cosine_annealing(jnp.asarray(x))).astype(np.float64)
+    reduced = np.abs(x.astype(np.float64) - 2 * np.round(x.astype(np.float64) / 2))
+    np.testing.assert_allclose(got, _half_cosine64(reduced), rtol=4e-7, atol=0)
+    assert np.isnan(np.asarray(cosine_annealing(jnp.asarray([np.nan, np.inf, -np.inf], jnp.float32)))).all()
+
+
+@pytest.mark.parametrize("x", [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.5])
+def test_half_cosine_gradient(x: float) -> None:
+    # d/dx sin(pi/2 x)**2 = pi/2 sin(pi x), also at x = 1/2, where the two halves of the polynomial meet.
+    got = float(jax.grad(cosine_annealing)(jnp.float32(x)))
+    assert got == pytest.approx(np.pi / 2 * np.sin(np.pi * x), rel=2e-6, abs=2e-6)
+
+
+@pytest.mark.usefixtures("x64_does_not_leak")
+def test_half_cosine_float64_is_sin_squared() -> None:
+    with jax.enable_x64(True):
+        x = np.random.default_rng(0).uniform(0, 1, 1000)
+        got = np.asarray(cosine_annealing(jnp.asarray(x)))
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, _half_cosine64(x), rtol=2e-16 * 8, atol=0)

@@ -123,16 +123,50 @@ def cos_pi(fraction: jax.Array) -> jax.Array:
     return jnp.cos(jnp.asarray(math.pi, dtype=fraction.dtype) * reduced)
 
 
+# sin(pi/2 z) ** 2 = t * S(t) for t = z ** 2, z in [0, 1/2]: the coefficients of S, a minimax fit of
+# relative error 2.7e-12 (degree 5), rounded to float32. Evaluated in float32 below, the half cosine is
+# within 2.5 ulps of the exact value at every float32 in [0, 1] (tests/test_numerics.py); float32 ``sin``
+# of the rounded ``pi/2 * x``, squared, is within 4.3.
+_SIN_SQUARED = (
+    2.4674010276794434,
+    -2.029356002807617,
+    0.6676313281059265,
+    -0.11766388267278671,
+    0.012892489321529865,
+    -0.0009259802754968405,
+)
+
+
 def cosine_annealing(left: jax.Array) -> jax.Array:
     """The SGDR half cosine (Loshchilov & Hutter 2017), from 1 down to 0, given the fraction *left*.
 
-    ``0.5 * (1 + cos(pi * f))`` at fraction done ``f``, computed as ``sin(pi/2 * (1 - f)) ** 2`` from the
-    fraction left ``1 - f``: callers take that from integer step counts, so the value keeps full relative
-    precision down to the end of the decay, where ``1 + cos`` would cancel.
+    ``0.5 * (1 + cos(pi * f))`` at fraction done ``f``, that is ``sin(pi/2 * left) ** 2`` of the fraction
+    left ``1 - f``: callers take that from integer step counts, so the value keeps full relative precision
+    down to the end of the decay, where ``1 + cos`` would cancel.
+
+    In float32 it is one short polynomial instead of the library ``sin``, whose general range reduction
+    costs as much as the rest of a cosine schedule: the curve is even with period 2 in ``left``, so
+    ``left`` is reduced exactly to ``a`` in [0, 1]; with ``z = min(a, 1 - a)`` (exact), ``sin(pi/2 a) ** 2``
+    is ``t * S(t)`` for ``a <= 1/2`` and ``1 - t * S(t)`` above (``cos ** 2 = 1 - sin ** 2``), ``t = z ** 2``.
+    Both ends are exact (0 at ``left = 0``, 1 at ``left = 1``) and the relative precision near 0 is kept.
+    Other dtypes use ``sin``.
     """
-    half_pi = jnp.asarray(math.pi / 2, dtype=left.dtype)
-    root = jnp.sin(half_pi * left)
-    return root * root
+    if left.dtype != jnp.float32:
+        root = jnp.sin(jnp.asarray(math.pi / 2, dtype=left.dtype) * left)
+        return root * root
+    # One use of ``left`` (often a division): XLA does not fuse an expensive producer into a kernel that
+    # reads it twice, which would put the fraction in memory.
+    half = left * 0.5
+    a = 2 * jnp.abs(half - jnp.round(half))
+    # A select, not a minimum: at a = 1/2 the gradient then follows one side (a minimum splits it to 0).
+    low = a <= 0.5
+    z = jnp.where(low, a, 1 - a)
+    t = z * z
+    s = jnp.asarray(_SIN_SQUARED[-1], left.dtype)
+    for c in _SIN_SQUARED[-2::-1]:
+        s = s * t + jnp.asarray(c, left.dtype)
+    v = t * s
+    return jnp.where(low, v, 1 - v)
 
 
 # The boundary search's fan-out: XLA's CPU backend splits a reduction over more than 32 elements into a
