@@ -126,3 +126,17 @@ def test_exact_exp2(x64: bool) -> None:
     assert np.all(at_whole[whole < -bias + 1] <= info.smallest_normal)  # subnormals flush to 0
     np.testing.assert_array_max_ulp(at_frac, np.exp2(frac.astype(dtype).astype(np.float64)).astype(dtype), 3)
     assert special[0] == 0 and special[1] == np.inf and np.isnan(special[2]) and special[3] == 1
+
+
+@pytest.mark.parametrize("at_most", [0, 1, 2, 5, 15])
+def test_a_bounded_count_skips_the_exp2_with_the_same_bits(at_most: int) -> None:
+    # A count of at most 15 boundaries: the product of the per-config factors alone, bitwise the general
+    # power's value (its exp2 part is exactly 1 there), also batched and in its gradient.
+    rng = np.random.default_rng(at_most)
+    base = jnp.asarray(rng.uniform(0.05, 3.0, (6, 1)), jnp.float32)
+    count = jnp.arange(at_most + 1, dtype=jnp.float32)[None, :]
+    bounded = jax.jit(functools.partial(power, at_most=at_most))(base, count)
+    np.testing.assert_array_equal(bounded, jax.jit(power)(base, count))
+    grad = jax.grad(lambda b: power(b, count[0], at_most=at_most).sum())(base[0, 0])
+    want = jax.grad(lambda b: power(b, count[0]).sum())(base[0, 0])
+    assert float(grad) == pytest.approx(float(want), rel=1e-6)

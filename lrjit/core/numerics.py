@@ -49,7 +49,9 @@ def ratio(numerator: jax.Array, denominator: jax.Array) -> jax.Array:
 _EXACT_BITS = 4
 
 
-def power(base: jax.Array, exponent: jax.Array, *, exact_bits: int = _EXACT_BITS) -> jax.Array:
+def power(
+    base: jax.Array, exponent: jax.Array, *, exact_bits: int = _EXACT_BITS, at_most: int | None = None
+) -> jax.Array:
     """``base ** exponent`` for a base >= 0 given once per config and an exponent >= 0 per step.
 
     XLA's CPU backend evaluates ``pow`` as one scalar library call per element, which alone costs about as
@@ -63,8 +65,15 @@ def power(base: jax.Array, exponent: jax.Array, *, exact_bits: int = _EXACT_BITS
     bound's absolute term there.
 
     ``exact_bits`` (static) moves the split: whole exponents below ``2 ** exact_bits`` take the product.
+    ``at_most`` (static) says the exponent is a whole number in ``[0, at_most]`` (a count of at most
+    ``at_most`` boundaries): below ``2 ** exact_bits`` the product alone is the power, one factor per bit
+    of ``at_most``, with no exp2 (the same value as without ``at_most``).
     """
     exponent = exponent.astype(jnp.result_type(base))
+    if at_most is not None and at_most < 2**exact_bits:
+        bits = max(at_most.bit_length(), 1)
+        lo = jnp.clip(exponent, 0, at_most).astype(jnp.int32)
+        return _low_power(base, lo, jnp.ones_like(exponent), bits)
     # The whole part modulo 16 (a whole part past 2**30 is clipped there, a multiple of 16); the rest,
     # ``exponent - lo``, is exact, and infinite where the exponent is.
     lo = jnp.clip(exponent, 0, 2**30).astype(jnp.int32) & (2**exact_bits - 1)
@@ -181,10 +190,12 @@ def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
     ``boundaries`` must be sorted (non-decreasing). Up to 1024 boundaries, a two-level searchsorted: the
     boundaries, padded with the dtype's maximum, are viewed as 32 rows; the rows starting below the step
     are counted with 32 compares against per-config scalars (unrolled: elementwise, no reduction), and that
-    row is gathered and compared entry by entry. The program is the same for any number of boundaries up
-    to 1024; each step costs 32 + n/32 compares, and XLA fuses it into the elementwise kernel. Beyond 1024
-    boundaries, a binary search (``jnp.searchsorted``, a loop of log2(n) gathers): exact, O(steps +
-    boundaries) memory, one program for any count, though no longer fused with the rest of the curve.
+    row is gathered and compared entry by entry; up to 32 boundaries (one per row) the rows counted are
+    the answer and there is no gather. The program is the same for any number of boundaries from 33 to
+    1024 (and from 1 to 32); each step costs 32 + n/32 compares, and XLA fuses it into the elementwise
+    kernel. Beyond 1024 boundaries, a binary search (``jnp.searchsorted``, a loop of log2(n) gathers):
+    exact, O(steps + boundaries) memory, one program for any count, though no longer fused with the rest
+    of the curve.
     """
     return _count_boundaries(step, boundaries, inclusive=False)
 
@@ -210,9 +221,12 @@ def _count_boundaries(step: jax.Array, boundaries: jax.Array, inclusive: bool) -
     starts = jnp.zeros(step.shape, step.dtype)
     for i in range(_FAN_OUT):
         starts = starts + counted(rows[i, 0], step).astype(step.dtype)
-    row = jnp.maximum(starts - 1, 0)  # the last row starting before the step (row 0 if none)
-    within = jnp.sum(counted(jnp.take(rows, row, axis=0), step[..., None]), axis=-1, dtype=step.dtype)
-    count = row * width + within
+    if width == 1:  # one boundary per row: the rows counted are the boundaries counted
+        count = starts
+    else:
+        row = jnp.maximum(starts - 1, 0)  # the last row starting before the step (row 0 if none)
+        within = jnp.sum(counted(jnp.take(rows, row, axis=0), step[..., None]), axis=-1, dtype=step.dtype)
+        count = row * width + within
     # The padding counts only at the dtype's largest step, where every boundary does: n.
     return jnp.minimum(count, n) if inclusive else count
 

@@ -159,7 +159,7 @@ class MultiFactorScheduler(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = count_boundaries_at_or_below(step, self.step)  # milestones below num_update = step + 1
-        decayed = power(self._float(self.factor), self._float(decays))
+        decayed = power(self._float(self.factor), self._float(decays), at_most=self.step.shape[-1])
         return _with_warmup(self, step, self.base_lr * decayed)
 
 

@@ -155,7 +155,8 @@ class MultiStepLR(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         decays = count_boundaries_at_or_below(step, self.milestones)
-        return self.base_lr * power(self._float(self.gamma), self._float(decays))
+        at_most = self.milestones.shape[-1]
+        return self.base_lr * power(self._float(self.gamma), self._float(decays), at_most=at_most)
 
 
 class ConstantLR(Schedule):
