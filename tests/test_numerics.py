@@ -3,8 +3,9 @@
 The division-free quotient and remainder against Python's ``//`` and ``%``: random and adversarial (step,
 period) pairs: exact multiples and their neighbours, the largest steps the integer dtype holds and periods
 from 1 to that largest value, in int32 and (x64) int64, also under vmap over periods (one period per
-config, as in a batched schedule). The float32 half cosine's polynomial against float64 ``sin``, at every
-fifth float32 in [2**-30, 1], its ends, its reduction and its gradient.
+config, as in a batched schedule). ``pick`` (select or gather) against ``np.take``. The float32 half
+cosine's polynomial against float64 ``sin``, at every fifth float32 in [2**-30, 1], its ends, its
+reduction and its gradient.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lrjit.core.numerics import cosine_annealing, periods_and_remainder, whole_periods
+from lrjit.core.numerics import cosine_annealing, periods_and_remainder, pick, whole_periods
 
 
 def _pairs(bits: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -125,3 +126,15 @@ def test_half_cosine_float64_is_sin_squared() -> None:
         got = np.asarray(cosine_annealing(jnp.asarray(x)))
         assert got.dtype == np.float64
         np.testing.assert_allclose(got, _half_cosine64(x), rtol=2e-16 * 8, atol=0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 33, 34, 100])
+def test_pick_is_take_with_clipped_indices(n: int) -> None:
+    # Up to 33 entries a select, beyond a gather: the same entries, also vmapped over per-config tables.
+    rng = np.random.default_rng(n)
+    tables = rng.normal(size=(3, n)).astype(np.float32)
+    index = rng.integers(-2, n + 3, size=200).astype(np.int32)
+    want = np.take(tables, np.clip(index, 0, n - 1), axis=1)
+    got = jax.jit(jax.vmap(pick, in_axes=(0, None)))(jnp.asarray(tables), jnp.asarray(index))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(pick(jnp.asarray(tables[0]), jnp.asarray(index)), want[0])

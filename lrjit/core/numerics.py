@@ -23,6 +23,7 @@ __all__ = [
     "exact_exp2",
     "linear_warmup",
     "periods_and_remainder",
+    "pick",
     "power",
     "ratio",
     "saturating_add",
@@ -229,6 +230,25 @@ def _count_boundaries(step: jax.Array, boundaries: jax.Array, inclusive: bool) -
         count = row * width + within
     # The padding counts only at the dtype's largest step, where every boundary does: n.
     return jnp.minimum(count, n) if inclusive else count
+
+
+# Up to this many entries, ``pick`` selects rather than gathers (the boundary search's 32 rows, and one).
+_PICK_BY_SELECT = _FAN_OUT + 1
+
+
+def pick(table: jax.Array, index: jax.Array) -> jax.Array:
+    """``table[index]``: entries of a per-config vector at integer indices (clipped to its range).
+
+    Up to 33 entries, one select over the entries: elementwise, so XLA fuses it into the curve's kernel
+    also where several picks share one index (a boundary count feeding the start and end of a segment),
+    where XLA's CPU backend would write the gathers' shared indices to memory first. Beyond, a gather.
+    """
+    n = table.shape[-1]
+    index = jnp.clip(index, 0, n - 1)
+    if n > _PICK_BY_SELECT:
+        return jnp.take(table, index, mode="clip")
+    cases = [jnp.broadcast_to(table[..., j], index.shape) for j in range(n)]
+    return cases[0] if n == 1 else lax.select_n(index.astype(jnp.int32), *cases)
 
 
 def successor(step: jax.Array) -> jax.Array:

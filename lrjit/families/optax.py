@@ -16,7 +16,7 @@ import numpy as np
 
 from lrjit.core import Check, FieldError, FloatLike, FloatVector, IntVector, Schedule
 from lrjit.core.fields import NONNEG, Domain, Kind, leaf, log_uniform, static
-from lrjit.core.numerics import cosine_annealing, count_boundaries_at_or_below, linear_warmup, ratio
+from lrjit.core.numerics import cosine_annealing, count_boundaries_at_or_below, linear_warmup, pick, ratio
 
 __all__ = ["PiecewiseInterpolate"]
 
@@ -101,11 +101,11 @@ class PiecewiseInterpolate(Schedule):
         last = i == n
         # Counts from the interval's ends (no sum of boundaries, which could wrap); from the last
         # boundary on, 0 done and 1 left give the last value exactly.
-        done = jnp.where(last, 0, step - jnp.take(starts, i))
-        left = jnp.where(last, 1, jnp.take(starts, jnp.minimum(i + 1, n)) - step)
+        done = jnp.where(last, 0, step - pick(starts, i))
+        left = jnp.where(last, 1, pick(starts, i + 1) - step)
         length = self._float(done) + self._float(left)
-        start = jnp.take(values, i)
-        end = jnp.take(values, jnp.minimum(i + 1, n))
+        start = pick(values, i)
+        end = pick(values, i + 1)
         if self.interpolate_type == "linear":
             return linear_warmup(self._float(done), length, start, end)
         return end + (start - end) * cosine_annealing(ratio(self._float(left), length))

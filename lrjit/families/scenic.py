@@ -16,7 +16,7 @@ import numpy as np
 
 from lrjit.core import Check, FieldError, FloatVector, IntVector, Schedule
 from lrjit.core.fields import NONNEG, NONNEG_INT, Kind, leaf
-from lrjit.core.numerics import count_boundaries_below, linear_warmup
+from lrjit.core.numerics import count_boundaries_below, linear_warmup, pick
 
 __all__ = ["PiecewiseLinearScheduler"]
 
@@ -84,9 +84,9 @@ class PiecewiseLinearScheduler(Schedule):
         last = k == n
         # Counts from the segment's ends (no sum of events, which could wrap); past the last event, 0 done
         # gives the last factor exactly.
-        done = jnp.where(last, 0, step - jnp.take(starts, k))
-        left = jnp.where(last, 0, jnp.take(starts, jnp.minimum(k + 1, n)) - step)
+        done = jnp.where(last, 0, step - pick(starts, k))
+        left = jnp.where(last, 0, pick(starts, k + 1) - step)
         length = self._float(jnp.maximum(done + left, 1))  # scenic's clip(n, 1): an event at 0
-        start = jnp.take(factors, k)
-        end = jnp.take(factors, jnp.minimum(k + 1, n))
+        start = pick(factors, k)
+        end = pick(factors, k + 1)
         return linear_warmup(self._float(done), length, start, end)
