@@ -20,9 +20,10 @@ exact count). A builder added to ``BUILDERS`` is covered by the jaxpr and HLO te
 ``REFERENCES`` (and, for cycles, ``CYCLE_STARTS``) adds its value checks. The tests assert, per builder:
 
 - the jaxpr of ``lambda s, t: s(t)`` has the same equations (counted recursively through sub-jaxprs:
-  ``jit``, ``custom_jvp_call``, ...) for n = 100 and n = 1000, and no more for n = 10, single and batched
-  (``lrjit.stack`` of 3 configs): up to 32 boundaries the search skips its row gather, and a count below
-  16 makes a power a product of at most four factors;
+  ``jit``, ``custom_jvp_call``, ...) for n = 100 and n = 1000, and for n = 10 no more than for n = 32,
+  single and batched (``lrjit.stack`` of 3 configs): the program stops growing at a few dozen pieces. Up
+  to 32 boundaries the search skips its row gather, a count below 16 makes a power a product of at most
+  four factors, and up to 33 pieces a stacked sequence selects its piece's leaves (``numerics.pick``);
 - the 1000-piece values at boundaries, just before and just after them (or over the whole range, for the
   cycle families) equal a numpy float64 reference within ``tests/bounds.py``'s float32 bound (exactly, for
   the gathered ``PiecewiseConstantDecay`` values);
@@ -52,7 +53,7 @@ import lrjit
 from bounds import bound
 
 RANGE = 10_000  # the steps the n pieces fall within; divisible by 10 and 1000
-SMALL, MEDIUM, LARGE = 10, 100, 1000
+SMALL, SELECTED, MEDIUM, LARGE = 10, 32, 100, 1000
 STEPS = jnp.arange(RANGE + RANGE // 10, dtype=jnp.int32)  # a tail past the last piece, too
 K, N = 3, RANGE  # the curve matrix of the HLO check (N well above the piece counts)
 
@@ -196,18 +197,19 @@ def _diff(a: Counter[str], b: Counter[str], n: int) -> str:
 def _assert_no_growth(programs: dict[int, Counter[str]]) -> None:
     medium, large = programs[MEDIUM], programs[LARGE]
     assert medium == large, _diff(medium, large, MEDIUM)
-    assert programs[SMALL].total() <= large.total(), _diff(programs[SMALL], large, SMALL)
+    small, cap = programs[SMALL], max(programs[SELECTED].total(), large.total())
+    assert small.total() <= cap, _diff(small, large, SMALL)
 
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_jaxpr_size_independent_of_pieces(name: str) -> None:
-    _assert_no_growth({n: program(BUILDERS[name](n)) for n in (SMALL, MEDIUM, LARGE)})
+    _assert_no_growth({n: program(BUILDERS[name](n)) for n in (SMALL, SELECTED, MEDIUM, LARGE)})
 
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_batched_jaxpr_size_independent_of_pieces(name: str) -> None:
     build = BUILDERS[name]
-    batches = {n: lrjit.stack(_three_configs(build(n))) for n in (SMALL, MEDIUM, LARGE)}
+    batches = {n: lrjit.stack(_three_configs(build(n))) for n in (SMALL, SELECTED, MEDIUM, LARGE)}
     _assert_no_growth({n: program(b) for n, b in batches.items()})
     # The batch evaluates each of its configs (the stack is not degenerate).
     probe = STEPS[:: RANGE // 50]
@@ -405,7 +407,8 @@ INDEX_THROUGH_MEMORY = {"sequence of cosines"}
 def test_no_matrix_sized_intermediate(name: str) -> None:
     """The [K, N] output fusion is the only ENTRY instruction with K * N elements or more: no curve-sized
     (or boundary-times-curve-sized) intermediate goes through memory, whatever the number of pieces; a
-    stacked sequence writes its integer piece index once (see INDEX_THROUGH_MEMORY), nothing else."""
+    stacked sequence of more than 33 pieces writes its integer piece index once (see INDEX_THROUGH_MEMORY),
+    nothing else."""
     instructions = _entry_instructions(_large_batch(name))
     big = [(t, op) for t, op, size in instructions if size >= K * N]
     outputs = [(t, op) for t, op in big if t.startswith("f")]

@@ -27,29 +27,17 @@ from lrjit.core import (
     stack,
 )
 from lrjit.core.fields import NONNEG_INT, Kind
-from lrjit.core.numerics import count_boundaries_at_or_below
+from lrjit.core.numerics import count_boundaries_at_or_below, pick
 
 __all__ = ["Sequence", "StackedSequence", "sequence"]
 
 
-def _piece_and_local_step(
-    step: jax.Array, boundaries: jax.Array, by_select: bool = False
-) -> tuple[jax.Array, jax.Array]:
+def _piece_and_local_step(step: jax.Array, boundaries: jax.Array) -> tuple[jax.Array, jax.Array]:
     """The piece of each step (the number of boundaries at or below it) and the step inside that piece
-    (``step - boundaries[piece - 1]``, or ``step`` in piece 0).
-
-    ``by_select`` picks the start with one select per boundary instead of a gather: for a few pieces, so
-    that the piece index stays inside the fused kernel (XLA's CPU backend writes a gather's indices to
-    memory first).
-    """
+    (``step - boundaries[piece - 1]``, or ``step`` in piece 0)."""
     piece = count_boundaries_at_or_below(step, boundaries)
-    if by_select:
-        starts = [jnp.zeros(step.shape, step.dtype)]
-        for b in jnp.moveaxis(boundaries, -1, 0):
-            starts.append(jnp.broadcast_to(b.astype(step.dtype), step.shape))
-        return piece, step - lax.select_n(piece, *starts)
     starts = jnp.concatenate([jnp.zeros((1,), step.dtype), jnp.asarray(boundaries, step.dtype)])
-    return piece, step - jnp.take(starts, piece, mode="clip")
+    return piece, step - pick(starts, piece)
 
 
 class _Joined(Composite, abstract=True):
@@ -107,7 +95,7 @@ class Sequence(_Joined):
         return len(self.schedules)
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
-        piece, local = _piece_and_local_step(step, jnp.asarray(self.boundaries), by_select=True)
+        piece, local = _piece_and_local_step(step, jnp.asarray(self.boundaries))
         values = [self._cast(s._evaluate(local)) for s in self.schedules]
         return values[0] if len(values) == 1 else lax.select_n(piece, *values)
 
@@ -124,10 +112,10 @@ class StackedSequence(_Joined):
     """A :class:`Sequence` of pieces of one structure, stored stacked: ``pieces`` is one schedule whose
     leaves have a leading piece axis (``lrjit.stack(schedules)``).
 
-    Each step gathers its piece's hyperparameters and evaluates the family's formula once, so the program
-    and its cost do not grow with the number of pieces: 1000 cosine pieces compile like one. (On CPU, XLA
-    writes the integer piece index of each step to memory once when it feeds several gathers; the curve
-    itself is one fused kernel.)
+    Each step picks its piece's hyperparameters and evaluates the family's formula once, so the program
+    and its cost do not grow with the number of pieces: 1000 cosine pieces compile like one. (Up to 33
+    pieces the pick is a select and the curve one fused kernel; beyond, gathers, and on the CPU XLA
+    writes the integer piece index of each step to memory once when it feeds several of them.)
 
     Args:
       pieces: the stacked pieces (at least one).
@@ -161,9 +149,12 @@ class StackedSequence(_Joined):
         # vmapped over the steps: one config per step.
         axes = config_axes(self.pieces)
         flat_piece = piece.reshape(-1)
-        per_step = map_configs(
-            self.pieces, lambda x: jnp.take(jnp.asarray(x), flat_piece, axis=0, mode="clip")
-        )
+
+        def of_piece(x: Any) -> jax.Array:  # a scalar leaf of each piece by pick, a vector leaf by gather
+            x = jnp.asarray(x)
+            return pick(x, flat_piece) if x.ndim == 1 else jnp.take(x, flat_piece, axis=0, mode="clip")
+
+        per_step = map_configs(self.pieces, of_piece)
         values = jax.vmap(lambda s, t: s._evaluate(t), in_axes=(axes, 0))(per_step, local.reshape(-1))
         return self._cast(values.reshape(step.shape))
 
