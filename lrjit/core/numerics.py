@@ -166,17 +166,18 @@ def cosine_annealing(left: jax.Array) -> jax.Array:
         return root * root
     # One use of ``left`` (often a division): XLA does not fuse an expensive producer into a kernel that
     # reads it twice, which would put the fraction in memory.
+    # (lax, not jnp: the schedule's first call traces and lowers these ops; no nested jit per op.)
     half = left * 0.5
-    a = 2 * jnp.abs(half - jnp.round(half))
+    a = 2 * jnp.abs(half - lax.round(half, lax.RoundingMethod.TO_NEAREST_EVEN))
     # A select, not a minimum: at a = 1/2 the gradient then follows one side (a minimum splits it to 0).
     low = a <= 0.5
-    z = jnp.where(low, a, 1 - a)
+    z = lax.select(low, a, 1 - a)
     t = z * z
     s = jnp.asarray(_SIN_SQUARED[-1], left.dtype)
     for c in _SIN_SQUARED[-2::-1]:
         s = s * t + jnp.asarray(c, left.dtype)
     v = t * s
-    return jnp.where(low, v, 1 - v)
+    return lax.select(low, v, 1 - v)
 
 
 # The boundary search's fan-out: XLA's CPU backend splits a reduction over more than 32 elements into a
