@@ -12,7 +12,8 @@ Sections (one plain-text table each):
    ratio to the write floor (``broadcast_to(a[:, None], (K, N)) + 0``) and the one-cos floor
    (``cos(a[:, None] * iota + b[:, None])``), both timed in the same rounds; optax's closest schedule (one
    closure per config, float hyperparameters traced; optax validates step counts as Python ints, so those are
-   constants of its program) and float64 numpy, per element;
+   constants of its program) and float64 numpy, per element; the program's peak memory beyond its inputs
+   (XLA's temporary buffers, and the output);
 2. peak-only sweeps (only the peak rate varies): a batched constructor against optax vmapped over the peak;
 3. eager call cost: microseconds per scalar call, per family of ``lrjit.examples.examples()``;
 4. compile: first call (trace, compile, run) of a new structure against optax, and 1000 pieces against one
@@ -495,6 +496,13 @@ def _selected(name: str, only: str | None) -> bool:
     return only is None or any(part.strip().lower() in name.lower() for part in only.split(","))
 
 
+def _memory(batch: lrjit.Schedule, n: int) -> dict[str, float]:
+    """The memory of ``lrjit.curves(batch, n)``'s program beyond its inputs (XLA's memory analysis): the
+    temporary buffers (about 0 for one fused kernel) and the [K, N] output, in MiB."""
+    memory = jax.jit(lambda b: lrjit.curves(b, n)).lower(batch).compile().memory_analysis()
+    return {"temp_mib": memory.temp_size_in_bytes / 2**20, "out_mib": memory.output_size_in_bytes / 2**20}
+
+
 def run_curves(k: int, n: int, args: argparse.Namespace, rng: np.random.Generator) -> list[dict[str, Any]]:
     """Section 1 at one shape: every workload, both floors, optax and numpy, in interleaved rounds."""
     floors = bench_curves.make_floors(k, n, rng)
@@ -514,6 +522,7 @@ def run_curves(k: int, n: int, args: argparse.Namespace, rng: np.random.Generato
         t0 = time.perf_counter()
         out = np.asarray(fn())
         row["first_call_s"] = time.perf_counter() - t0
+        row.update(_memory(w.batch, n))
         check = min(k, args.check_rows)
         if w.numpy_curves is not None:
             k_np = max(1, min(k, bench_curves.NUMPY_MAX_ELEMENTS // n))
@@ -592,6 +601,7 @@ def run_peak_only(k: int, n: int, args: argparse.Namespace, rng: np.random.Gener
         row: dict[str, Any] = {"workload": f"peak-only {name}", "target": "peak-only", "K": k, "N": n}
         fn = lambda b=batch: lrjit.curves(b, n)  # noqa: E731
         out = np.asarray(fn())
+        row.update(_memory(batch, n))
         contenders[f"lrjit:{name}"] = fn
         if optax is not None:
             vm = jax.jit(lambda s, pk, make=make: jax.vmap(lambda v: make(v)(s))(pk))
@@ -772,6 +782,7 @@ def print_curves(rows: list[dict[str, Any]], title: str) -> None:
                 + (f" ({r['optax_nonfinite']} NaN)" if r.get("optax_nonfinite") else "")
                 + ("" if r.get("optax_note", "") == "" else " *"),
                 _n(r.get("numpy_err"), ".1e"),
+                f"{r['temp_mib']:.3f} / {r['out_mib']:.1f}",
             ]
         )
     cos = {(r["K"], r["N"]): (r["cos_ns"], r["write_ns"]) for r in rows}
@@ -790,6 +801,7 @@ def print_curves(rows: list[dict[str, Any]], title: str) -> None:
             "lrjit/numpy",
             "vs optax",
             "vs numpy",
+            "temp / out MiB",
         ],
         table,
     )
