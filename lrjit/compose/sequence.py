@@ -114,8 +114,9 @@ class StackedSequence(_Joined):
 
     Each step picks its piece's hyperparameters and evaluates the family's formula once, so the program
     and its cost do not grow with the number of pieces: 1000 cosine pieces compile like one. (Up to 33
-    pieces the pick is a select and the curve one fused kernel; beyond, gathers, and on the CPU XLA
-    writes the integer piece index of each step to memory once when it feeds several of them.)
+    pieces a scalar leaf's pick is a select and the curve one fused kernel; beyond, and for vector leaves,
+    gathers, and on the CPU XLA writes the integer piece index of each step to memory once when it feeds
+    several of them.)
 
     Args:
       pieces: the stacked pieces (at least one).

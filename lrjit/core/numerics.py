@@ -22,6 +22,7 @@ __all__ = [
     "decay_progress",
     "exact_exp2",
     "linear_warmup",
+    "noam",
     "periods_and_remainder",
     "pick",
     "power",
@@ -331,6 +332,15 @@ def decay_progress(
 def linear_warmup(progress: jax.Array, total: jax.Array, start: jax.Array, end: jax.Array) -> jax.Array:
     """start + (end - start) * progress / total: the straight line from ``start`` (at 0) to ``end``."""
     return start + (end - start) * ratio(progress, total)
+
+
+def noam(n: jax.Array, warmup: jax.Array) -> jax.Array:
+    """``min(n * W ** -1.5, n ** -0.5)``: the Transformer's rate factor (Vaswani et al. 2017) at the float
+    step count ``n >= 1`` for a float warmup ``W``, as IEEE divisions; ``W = 0`` leaves ``n ** -0.5`` (the
+    warmup term is inf)."""
+    warm = ratio(n, warmup * jnp.sqrt(warmup))
+    decay = ratio(jnp.ones_like(n), jnp.sqrt(n))
+    return jnp.minimum(warm, decay)
 
 
 def warmup_rise(shape: str, done: jax.Array, left: jax.Array) -> jax.Array:

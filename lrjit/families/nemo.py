@@ -28,7 +28,7 @@ from jax.typing import ArrayLike
 
 from lrjit.core import BoolLike, Check, FloatLike, IntLike, Schedule
 from lrjit.core.fields import BOOLEAN, NONNEG, POWER, Domain, FieldGroup, Kind, leaf
-from lrjit.core.numerics import cosine_annealing, periods_and_remainder, ratio, saturating_add
+from lrjit.core.numerics import cosine_annealing, noam, periods_and_remainder, ratio, saturating_add
 
 __all__ = [
     "CosineAnnealing",
@@ -347,10 +347,7 @@ class NoamAnnealing(Schedule):
     def _evaluate(self, step: jax.Array) -> jax.Array:
         n = self._float(jnp.maximum(step, 1))
         w = self.warmup_steps
-        wf = self._float(jnp.maximum(w, 1))
-        decay = ratio(jnp.ones_like(n), jnp.sqrt(n))  # n ** -0.5
-        warm = ratio(n, wf * jnp.sqrt(wf))  # n * W ** -1.5
-        mult = jnp.where(w > 0, jnp.minimum(decay, warm), decay)
+        mult = noam(n, self._float(w))  # no warmup (W = 0): n ** -0.5, as NeMo
         out = self._float(self.base_lr) * (
             ratio(jnp.ones_like(n), jnp.sqrt(self._float(self.d_model))) * mult
         )

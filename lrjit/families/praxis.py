@@ -58,7 +58,7 @@ from lrjit.core.fields import (
     log_uniform,
     uniform,
 )
-from lrjit.core.numerics import cosine_annealing, count_boundaries_at_or_below, ratio
+from lrjit.core.numerics import cosine_annealing, count_boundaries_at_or_below, noam, ratio
 
 __all__ = [
     "ContinuousSchedule",
@@ -474,10 +474,8 @@ class Transformer(Schedule):
     def _evaluate(self, step: jax.Array) -> jax.Array:
         held = step if self.decay_end is None else jnp.minimum(step, self.decay_end)
         n = self._float(held) + 1  # in float: no int overflow at the largest step
-        w = self._float(self.warmup_steps) * self._float(self.worker_replicas)
-        warm = ratio(n, w * jnp.sqrt(w))  # n * W**-1.5 (inf for W = 0, as in praxis)
-        decay = ratio(jnp.ones_like(n), jnp.sqrt(n))
-        return self.base_lr * ratio(jnp.minimum(warm, decay), jnp.sqrt(self._float(self.model_dim)))
+        w = self._float(self.warmup_steps) * self._float(self.worker_replicas)  # W = 0: n**-0.5, as praxis
+        return self.base_lr * ratio(noam(n, w), jnp.sqrt(self._float(self.model_dim)))
 
 
 class SqrtDecay(Schedule):

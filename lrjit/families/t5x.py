@@ -27,7 +27,7 @@ import numpy as np
 
 from lrjit.core import Check, FieldError, FieldTypeError, FloatLike, IntLike, Schedule
 from lrjit.core.fields import NONNEG, Domain, Kind, leaf, static
-from lrjit.core.numerics import cosine_annealing, periods_and_remainder, power, ratio, whole_periods
+from lrjit.core.numerics import cosine_annealing, noam, periods_and_remainder, power, ratio, whole_periods
 
 __all__ = ["FactorSchedule", "Noam"]
 
@@ -307,9 +307,6 @@ class Noam(Schedule):
 
     def _evaluate(self, step: jax.Array) -> jax.Array:
         n = self._float(step) + 1  # in float: no int overflow at the largest step
-        w = self._float(self.warmup_steps)
-        warm = ratio(n, w * jnp.sqrt(w))  # n * W**-1.5 (inf for W = 0, as in t2t)
-        decay = ratio(jnp.ones_like(n), jnp.sqrt(n))  # n**-0.5
         scale = ratio(jnp.full_like(n, 5000), jnp.sqrt(self._float(self.hidden_size)))
-        ret = scale * jnp.minimum(warm, decay)
+        ret = scale * noam(n, self._float(self.warmup_steps))  # W = 0: n**-0.5, as t2t
         return ret * self._float(self.optimizer_correction) * self._float(self.learning_rate)
