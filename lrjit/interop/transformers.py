@@ -62,7 +62,13 @@ from lrjit.core import Schedule
 from lrjit.families import transformers as hf
 from lrjit.frontend.importers import Importer, UnsupportedScheduleError, plain_value, register_importer
 
-__all__ = ["HF_SCHEDULER_TYPES", "TRAINING_ARGUMENTS_DEFAULTS", "from_transformers", "is_training_arguments"]
+__all__ = [
+    "HF_SCHEDULER_TYPES",
+    "TRAINER_EXTRA_DEFAULTS",
+    "TRAINING_ARGUMENTS_DEFAULTS",
+    "from_transformers",
+    "is_training_arguments",
+]
 
 # The TrainingArguments fields the schedule depends on, with transformers' defaults.
 TRAINING_ARGUMENTS_DEFAULTS: dict[str, Any] = {
@@ -78,7 +84,7 @@ TRAINING_ARGUMENTS_DEFAULTS: dict[str, Any] = {
     "dataloader_drop_last": False,
 }
 # What the Trainer knows from its data and devices: keyword arguments, or keys of a dict.
-_EXTRA: dict[str, Any] = {"steps_per_epoch": None, "num_examples": None, "world_size": 1}
+TRAINER_EXTRA_DEFAULTS: dict[str, Any] = {"steps_per_epoch": None, "num_examples": None, "world_size": 1}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,11 +237,11 @@ def _read(args: Any, extra: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(args, Mapping):
         given = {k: plain_value(v) for k, v in args.items()}
         if "output_dir" not in given:  # a hand-written settings dict: every key must mean something
-            unknown = sorted(set(given) - set(TRAINING_ARGUMENTS_DEFAULTS) - set(_EXTRA))
+            unknown = sorted(set(given) - set(TRAINING_ARGUMENTS_DEFAULTS) - set(TRAINER_EXTRA_DEFAULTS))
             if unknown:
                 raise ValueError(
                     f"from_transformers: unknown key(s) {', '.join(map(repr, unknown))}; the schedule reads "
-                    f"{', '.join(list(TRAINING_ARGUMENTS_DEFAULTS) + list(_EXTRA))}"
+                    f"{', '.join(list(TRAINING_ARGUMENTS_DEFAULTS) + list(TRAINER_EXTRA_DEFAULTS))}"
                 )
     elif is_training_arguments(args):
         given = {k: plain_value(getattr(args, k)) for k in TRAINING_ARGUMENTS_DEFAULTS if hasattr(args, k)}
@@ -245,7 +251,7 @@ def _read(args: Any, extra: Mapping[str, Any]) -> dict[str, Any]:
             f"`lr_scheduler_type`, got {type(args).__qualname__}"
         )
     out = {k: given.get(k, v) for k, v in TRAINING_ARGUMENTS_DEFAULTS.items()}
-    for k, v in _EXTRA.items():
+    for k, v in TRAINER_EXTRA_DEFAULTS.items():
         out[k] = extra[k] if extra.get(k) is not None else given.get(k, v)
     return out
 

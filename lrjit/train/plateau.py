@@ -52,7 +52,11 @@ from lrjit.core.fields import NONNEG, int_range
 from lrjit.core.numerics import ratio
 from lrjit.frontend.importers import UnsupportedScheduleError, plain_value
 from lrjit.interop.timm import CREATE_SCHEDULER_V2_DEFAULTS, scheduler_kwargs
-from lrjit.interop.transformers import TRAINING_ARGUMENTS_DEFAULTS, is_training_arguments
+from lrjit.interop.transformers import (
+    TRAINER_EXTRA_DEFAULTS,
+    TRAINING_ARGUMENTS_DEFAULTS,
+    is_training_arguments,
+)
 
 __all__ = [
     "PlateauSetup",
@@ -453,19 +457,13 @@ _HF_READ: dict[str, Any] = {
     "greater_is_better": None,
     "eval_strategy": None,
 }
-# Keys a settings dict for lrjit.from_transformers may hold that do not change a plateau run.
-_HF_UNREAD = frozenset(
-    {
-        "max_steps",
-        "num_train_epochs",
-        "per_device_train_batch_size",
-        "gradient_accumulation_steps",
-        "dataloader_drop_last",
-        "steps_per_epoch",
-        "num_examples",
-        "world_size",
-        "eval_steps",
-    }
+# Keys a settings dict for lrjit.from_transformers may hold that do not change a plateau run: those that
+# set the run's length (the TrainingArguments fields read here aside, and the Trainer's extras), and
+# eval_steps.
+_HF_UNREAD = (
+    frozenset(TRAINING_ARGUMENTS_DEFAULTS) - frozenset(_HF_READ)
+    | frozenset(TRAINER_EXTRA_DEFAULTS)
+    | {"eval_steps"}
 )
 
 
