@@ -1,5 +1,5 @@
 """Pieces are data, not program: a schedule with 1000 pieces traces to the same program as one with 100,
-and one with 10 to no larger a program.
+and one with 10 to a program no larger than with 32 or 1000.
 
 optax's ``piecewise_constant_schedule``, ``join_schedules`` and ``sgdr_schedule`` unroll one ``jnp.where``
 per piece, so their program (and compile time) grows with the number of pieces. lrjit keeps pieces in leaf
