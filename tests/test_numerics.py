@@ -15,7 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lrjit.core.numerics import cosine_annealing, periods_and_remainder, pick, whole_periods
+from lrjit.core.numerics import (
+    cosine_annealing,
+    periods_and_remainder,
+    pick,
+    reduce_half_turns,
+    whole_periods,
+)
 
 
 def _pairs(bits: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -138,3 +144,16 @@ def test_pick_is_take_with_clipped_indices(n: int) -> None:
     got = jax.jit(jax.vmap(pick, in_axes=(0, None)))(jnp.asarray(tables), jnp.asarray(index))
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(pick(jnp.asarray(tables[0]), jnp.asarray(index)), want[0])
+
+
+@pytest.mark.usefixtures("x64_does_not_leak")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reduce_half_turns_is_the_exact_remainder(dtype: type) -> None:
+    # x minus the nearest even integer, ties to even, bit for bit NumPy's exact x - 2 * round(x / 2).
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-4, 4, 500), 10.0 ** rng.uniform(-6, 12, 500), [1, -1, 3, 0.5, 2.5, 0]])
+    x = x.astype(dtype)
+    with jax.enable_x64(dtype == np.float64):
+        got = np.asarray(jax.jit(reduce_half_turns)(jnp.asarray(x)))
+    np.testing.assert_array_equal(got, x - 2 * np.round(x / 2))
+    assert np.all(np.abs(got) <= 1)

@@ -27,6 +27,7 @@ __all__ = [
     "pick",
     "power",
     "ratio",
+    "reduce_half_turns",
     "saturating_add",
     "successor",
     "warmup_rise",
@@ -130,8 +131,19 @@ def cos_pi(fraction: jax.Array) -> jax.Array:
     ``LinearCosineDecay`` with many periods, loses no precision in the product with pi. For fractions in
     [0, 1], the Keras range, this is the identity.
     """
-    reduced = fraction - 2 * jnp.round(fraction / 2)
-    return jnp.cos(jnp.asarray(math.pi, dtype=fraction.dtype) * reduced)
+    return jnp.cos(jnp.asarray(math.pi, dtype=fraction.dtype) * reduce_half_turns(fraction))
+
+
+def reduce_half_turns(x: jax.Array) -> jax.Array:
+    """``x`` minus the nearest even integer (ties to even): exact, in [-1, 1], so that a function of
+    ``pi * x`` with period 2 in ``x`` loses no precision to a large ``x``.
+
+    ``x`` is read once (halved first, exactly for normal floats): XLA does not fuse a costly producer of
+    ``x`` (a division) into a kernel that reads it twice, and would put ``x`` in memory. lax, not jnp: no
+    nested jit per op for a schedule's first call to trace and lower.
+    """
+    half = x * 0.5
+    return 2 * (half - lax.round(half, lax.RoundingMethod.TO_NEAREST_EVEN))
 
 
 # sin(pi/2 z) ** 2 = t * S(t) for t = z ** 2, z in [0, 1/2]: the coefficients of S, a minimax fit of
@@ -165,11 +177,8 @@ def cosine_annealing(left: jax.Array) -> jax.Array:
     if left.dtype != jnp.float32:
         root = jnp.sin(jnp.asarray(math.pi / 2, dtype=left.dtype) * left)
         return root * root
-    # One use of ``left`` (often a division): XLA does not fuse an expensive producer into a kernel that
-    # reads it twice, which would put the fraction in memory.
     # (lax, not jnp: the schedule's first call traces and lowers these ops; no nested jit per op.)
-    half = left * 0.5
-    a = 2 * jnp.abs(half - lax.round(half, lax.RoundingMethod.TO_NEAREST_EVEN))
+    a = jnp.abs(reduce_half_turns(left))
     # A select, not a minimum: at a = 1/2 the gradient then follows one side (a minimum splits it to 0).
     low = a <= 0.5
     z = lax.select(low, a, 1 - a)
@@ -246,11 +255,10 @@ def pick(table: jax.Array, index: jax.Array) -> jax.Array:
     where XLA's CPU backend would write the gathers' shared indices to memory first. Beyond, a gather.
     """
     n = table.shape[-1]
-    index = jnp.clip(index, 0, n - 1)
     if n > _PICK_BY_SELECT:
         return jnp.take(table, index, mode="clip")
     cases = [jnp.broadcast_to(table[..., j], index.shape) for j in range(n)]
-    return cases[0] if n == 1 else lax.select_n(index.astype(jnp.int32), *cases)
+    return cases[0] if n == 1 else lax.select_n(jnp.clip(index, 0, n - 1).astype(jnp.int32), *cases)
 
 
 def successor(step: jax.Array) -> jax.Array:

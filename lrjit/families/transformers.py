@@ -27,6 +27,7 @@ from lrjit.core.numerics import (
     linear_warmup,
     periods_and_remainder,
     ratio,
+    reduce_half_turns,
     saturating_add,
     warmup_rise,
 )
@@ -71,14 +72,9 @@ def _hf_warmup(s: Any, step: jax.Array, warmup: jax.Array) -> jax.Array:
     return ratio(s._float(step), s._float(jnp.maximum(warmup, 1)))
 
 
-def _reduce_half_turns(x: jax.Array) -> jax.Array:
-    """``x`` minus the nearest even integer: exact, in [-1, 1]."""
-    return x - 2 * jnp.round(x / 2)
-
-
 def _raised_cos(half_turns: jax.Array) -> jax.Array:
     """``0.5 * (1 + cos(pi * x))``, as the half cosine of :func:`cosine_annealing` from ``1 - |x mod 2|``."""
-    return cosine_annealing(1 - jnp.abs(_reduce_half_turns(half_turns)))
+    return cosine_annealing(1 - jnp.abs(reduce_half_turns(half_turns)))
 
 
 @jax.custom_jvp
@@ -104,7 +100,7 @@ def _product_half_turns(c: jax.Array, q: jax.Array) -> jax.Array:
         part = ((q >> (chunk * j)) & mask).astype(dtype)
         scale = jnp.asarray(2.0 ** (chunk * j), dtype)
         for x in (hi, lo):
-            total = _reduce_half_turns(total + _reduce_half_turns(x * part * scale))
+            total = reduce_half_turns(total + reduce_half_turns(x * part * scale))
     return total
 
 
@@ -120,7 +116,7 @@ def _half_turns(c: jax.Array, m: jax.Array, d: jax.Array, plus: int = 0) -> jax.
     ``plus`` 0 or 1: ``c * (m // d)`` exactly reduced plus ``c * (m % d + plus) / d`` (no integer wraps)."""
     q, r = periods_and_remainder(m, d)
     frac = ratio(c * (r + plus).astype(c.dtype), d.astype(c.dtype))
-    return _reduce_half_turns(_product_half_turns(c, q) + frac)
+    return reduce_half_turns(_product_half_turns(c, q) + frac)
 
 
 # ------------------------------------------------------------------------------------------ Hugging Face
