@@ -3,7 +3,8 @@
 The division-free quotient and remainder against Python's ``//`` and ``%``: random and adversarial (step,
 period) pairs: exact multiples and their neighbours, the largest steps the integer dtype holds and periods
 from 1 to that largest value, in int32 and (x64) int64, also under vmap over periods (one period per
-config, as in a batched schedule). ``pick`` (select or gather) against ``np.take``. The float32 half
+config, as in a batched schedule). The boundary counts against ``np.searchsorted``. ``pick`` (select or
+gather) against ``np.take``. The float32 half
 cosine's polynomial against float64 ``sin``, at every fifth float32 in [2**-30, 1], its ends, its
 reduction and its gradient.
 """
@@ -17,6 +18,8 @@ import pytest
 
 from lrjit.core.numerics import (
     cosine_annealing,
+    count_boundaries_at_or_below,
+    count_boundaries_below,
     periods_and_remainder,
     pick,
     reduce_half_turns,
@@ -132,6 +135,38 @@ def test_half_cosine_float64_is_sin_squared() -> None:
         got = np.asarray(cosine_annealing(jnp.asarray(x)))
         assert got.dtype == np.float64
         np.testing.assert_allclose(got, _half_cosine64(x), rtol=2e-16 * 8, atol=0)
+
+
+# Boundary counts around each path of the search: none, one row of single boundaries (up to 32), two-level
+# rows with the last one partial or full (33 to 1024), and the binary search beyond.
+_BOUNDARY_COUNTS = [0, 1, 2, 5, 31, 32, 33, 34, 63, 65, 100, 999, 1000, 1023, 1024, 1025, 3000]
+
+
+@pytest.mark.usefixtures("x64_does_not_leak")
+@pytest.mark.parametrize("x64", [False, True])
+@pytest.mark.parametrize("n", _BOUNDARY_COUNTS)
+def test_boundary_counts_are_searchsorted(n: int, x64: bool) -> None:
+    # Sorted boundaries with repeats (a run at the start, the largest step the dtype holds at the end), at
+    # every boundary, its neighbours, 0, negatives and the largest step; three configs under vmap, and a
+    # scalar step.
+    rng = np.random.default_rng(n)
+    with jax.enable_x64(x64):
+        dtype = np.dtype(np.int64 if x64 else np.int32)
+        top = int(np.iinfo(dtype).max)
+        tables = np.sort(rng.integers(0, [[50], [10**5], [top]], size=(3, n), dtype=dtype), axis=-1)
+        if n:
+            tables[2, : n // 3 + 1] = tables[2, 0]
+            tables[2, -1] = top
+        near = np.concatenate([tables.ravel() - 1, tables.ravel(), np.minimum(tables.ravel(), top - 1) + 1])
+        steps = np.unique(np.concatenate([near, [-3, 0, 1, top - 1, top], rng.integers(0, top, 50)]))
+        steps = steps.clip(-3, top).astype(dtype)
+        for count, side in ((count_boundaries_below, "left"), (count_boundaries_at_or_below, "right")):
+            want = np.stack([np.searchsorted(t, steps, side=side) for t in tables])
+            got = jax.jit(jax.vmap(count, in_axes=(None, 0)))(jnp.asarray(steps), jnp.asarray(tables))
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got, want, err_msg=side)
+            i = len(steps) // 2
+            assert int(count(jnp.asarray(steps[i]), jnp.asarray(tables[1]))) == want[1, i]
 
 
 @pytest.mark.parametrize("n", [1, 2, 33, 34, 100])

@@ -398,8 +398,11 @@ def test_one_output_fusion(name: str) -> None:
 
 
 # Builders whose per-step piece index feeds several gathers (a stacked sequence gathers each hyperparameter
-# of its pieces): XLA's CPU fusion does not duplicate the index computation into each gather, so the index
-# ([K, N] step positions with the config index: s32[K, N, 2]) is written once and read by the output fusion.
+# of its pieces): the index ends in a reduction (the count within a row of boundaries), which XLA's CPU
+# fusion does not fuse into a consumer that reads each of its values more than once (one gather of all the
+# hyperparameters packed side by side reads it once per hyperparameter as well, and fares the same), so the
+# index ([K, N] step positions with the config index: s32[K, N, 2]) is written once and read by the output
+# fusion.
 INDEX_THROUGH_MEMORY = {"sequence of cosines"}
 
 

@@ -200,14 +200,17 @@ def count_boundaries_below(step: jax.Array, boundaries: jax.Array) -> jax.Array:
     """The number of boundaries strictly below each step: ``#{i : boundaries[i] < step}``.
 
     ``boundaries`` must be sorted (non-decreasing). Up to 1024 boundaries, a two-level searchsorted: the
-    boundaries, padded with the dtype's maximum, are viewed as 32 rows; the rows starting below the step
-    are counted with 32 compares against per-config scalars (unrolled: elementwise, no reduction), and that
-    row is gathered and compared entry by entry; up to 32 boundaries (one per row) the rows counted are
-    the answer and there is no gather. The program is the same for any number of boundaries from 33 to
-    1024 (and from 1 to 32); each step costs 32 + n/32 compares, and XLA fuses it into the elementwise
-    kernel. Beyond 1024 boundaries, a binary search (``jnp.searchsorted``, a loop of log2(n) gathers):
-    exact, O(steps + boundaries) memory, one program for any count, though no longer fused with the rest
-    of the curve.
+    boundaries are read as 32 rows of ``width = ceil(n / 32)``, and the rows whose first boundary lies
+    below the step are counted with 32 compares against per-config scalars (unrolled: elementwise, no
+    reduction); then the ``width`` boundaries from that row's start (moved back to ``n - width`` where the
+    row would run past the end) are compared and counted, one gather and one reduction at most 32 wide.
+    Up to 32 boundaries (one per row) the rows counted are the answer and there is no gather. Rows past
+    the last boundary repeat it: counted only where every boundary is, where the count is ``n`` either
+    way. No padded copy of the boundaries is made, so the whole search fuses into the curve's kernel; each
+    step costs 32 + n/32 compares, and the program is the same for any number of boundaries from 33 to
+    1024 (and from 1 to 32; XLA merges the repeated compares of fewer than 32). Beyond 1024 boundaries, a
+    binary search (``jnp.searchsorted``, a loop of log2(n) gathers): exact, O(steps + boundaries) memory,
+    one program for any count, though no longer fused with the rest of the curve.
     """
     return _count_boundaries(step, boundaries, inclusive=False)
 
@@ -221,26 +224,25 @@ def count_boundaries_at_or_below(step: jax.Array, boundaries: jax.Array) -> jax.
 
 def _count_boundaries(step: jax.Array, boundaries: jax.Array, inclusive: bool) -> jax.Array:
     n = boundaries.shape[-1]
+    if n == 0:
+        return jnp.zeros(step.shape, step.dtype)
     if n > _FAN_OUT * _FAN_OUT:
         # Beyond 1024 the row compare would hold n/32 entries per step in memory (1.3 GB for 10**5
         # boundaries over 10**5 steps): a binary search instead, O(steps + boundaries) memory, exact.
         side = "right" if inclusive else "left"
         return jnp.searchsorted(boundaries, step, side=side, method="scan").astype(step.dtype)
     counted = jnp.less_equal if inclusive else jnp.less
-    width = max(-(-n // _FAN_OUT), 1)  # no boundaries: one row of padding (the same program, count 0)
-    top = jnp.asarray(jnp.iinfo(boundaries.dtype).max, boundaries.dtype)
-    rows = lax.pad(boundaries, top, [(0, _FAN_OUT * width - n, 0)]).reshape(_FAN_OUT, width)
-    starts = jnp.zeros(step.shape, step.dtype)
+    width = -(-n // _FAN_OUT)
+    rows = jnp.zeros(step.shape, step.dtype)
     for i in range(_FAN_OUT):
-        starts = starts + counted(rows[i, 0], step).astype(step.dtype)
+        rows = rows + counted(boundaries[min(i * width, n - 1)], step).astype(step.dtype)
     if width == 1:  # one boundary per row: the rows counted are the boundaries counted
-        count = starts
-    else:
-        row = jnp.maximum(starts - 1, 0)  # the last row starting before the step (row 0 if none)
-        within = jnp.sum(counted(jnp.take(rows, row, axis=0), step[..., None]), axis=-1, dtype=step.dtype)
-        count = row * width + within
-    # The padding counts only at the dtype's largest step, where every boundary does: n.
-    return jnp.minimum(count, n) if inclusive else count
+        return jnp.minimum(rows, n)
+    # The last row starting before the step (row 0 if none), its start kept within the boundaries.
+    start = jnp.minimum(jnp.maximum(rows - 1, 0) * width, n - width)
+    columns = start[..., None] + jnp.arange(width, dtype=step.dtype)
+    window = boundaries.at[columns].get(mode="promise_in_bounds")  # in bounds: start <= n - width
+    return start + jnp.sum(counted(window, step[..., None]), axis=-1, dtype=step.dtype)
 
 
 # Up to this many entries, ``pick`` selects rather than gathers (the boundary search's 32 rows, and one).
