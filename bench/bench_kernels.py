@@ -12,8 +12,9 @@ Sections (one plain-text table each):
    ratio to the write floor (``broadcast_to(a[:, None], (K, N)) + 0``) and the one-cos floor
    (``cos(a[:, None] * iota + b[:, None])``), both timed in the same rounds; optax's closest schedule (one
    closure per config, float hyperparameters traced; optax validates step counts as Python ints, so those are
-   constants of its program) and float64 numpy, per element; the program's peak memory beyond its inputs
-   (XLA's temporary buffers, and the output);
+   constants of its program; ``lrjit/optax`` compares the two on the same configs, the same K x N output)
+   and float64 numpy, per element; the program's peak memory beyond its inputs (XLA's temporary buffers,
+   and the output);
 2. peak-only sweeps (only the peak rate varies): a batched constructor against optax vmapped over the peak;
 3. eager call cost: microseconds per scalar call, per family of ``lrjit.examples.examples()``;
 4. compile: first call (trace, compile, run) of a new structure against optax, and 1000 pieces against one
@@ -547,6 +548,9 @@ def run_curves(k: int, n: int, args: argparse.Namespace, rng: np.random.Generato
             if w.optax_same:
                 assert row["optax_err"] <= w.tolerance, f"{w.name}: lrjit vs optax {row['optax_err']:.2e}"
             contenders[f"optax:{w.name}"] = call
+            if k_opt < k:  # lrjit on optax's configs: the same output size, so the same memory traffic
+                same = lrjit.stack(lrjit.unstack(w.batch)[:k_opt])
+                contenders[f"lrjit_as_optax:{w.name}"] = lambda b=same: lrjit.curves(b, n)
         del out
         contenders[f"lrjit:{w.name}"] = fn
         rows.append(row)
@@ -570,6 +574,13 @@ def run_curves(k: int, n: int, args: argparse.Namespace, rng: np.random.Generato
                 peer_ns = _ns_per_element(times[key], row[count] * n)
                 row[f"{peer}_ns"] = statistics.median(peer_ns)
                 row[f"x_{peer}"] = _per_round_ratio(ns, peer_ns)
+        same = f"lrjit_as_optax:{row['workload']}"
+        if same in times:  # against optax, lrjit on optax's configs (the same K x N output)
+            same_ns = _ns_per_element(times[same], row["optax_K"] * n)
+            row["same_k_ns"] = statistics.median(same_ns)
+            row["x_optax"] = _per_round_ratio(
+                same_ns, _ns_per_element(times[f"optax:{row['workload']}"], row["optax_K"] * n)
+            )
     return rows
 
 
@@ -775,6 +786,7 @@ def print_curves(rows: list[dict[str, Any]], title: str) -> None:
                 _x(r["x_cos"]),
                 _x(r["x_write"]),
                 _n(r.get("optax_ns")) + (f" (K={r['optax_K']})" if "optax_K" in r else ""),
+                _n(r.get("same_k_ns", r["ns"] if "optax_ns" in r else None)),
                 _x(r.get("x_optax"), ".3f"),
                 _n(r.get("numpy_ns")) + (f" (K={r['numpy_K']})" if "numpy_K" in r else ""),
                 _x(r.get("x_numpy"), ".3f"),
@@ -796,6 +808,7 @@ def print_curves(rows: list[dict[str, Any]], title: str) -> None:
             "x cos",
             "x write",
             "optax ns/elem",
+            "lrjit at optax's K",
             "lrjit/optax",
             "numpy64 ns/elem",
             "lrjit/numpy",
@@ -905,7 +918,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_curves(
             curves,
             "1. curve matrices, every leaf varying across K configs (ns/elem: median of rounds; "
-            "ratios: median of per-round ratios; vs optax/numpy: max |diff| / row max on checked rows)",
+            "ratios: median of per-round ratios; lrjit/optax: both on optax's K configs; vs optax/numpy: "
+            "max |diff| / row max on checked rows)",
         )
     if peak:
         print_curves(peak, "2. peak-only sweeps: batched constructor vs optax vmapped over the peak")
