@@ -22,8 +22,9 @@ exact count). A builder added to ``BUILDERS`` is covered by the jaxpr and HLO te
 - the jaxpr of ``lambda s, t: s(t)`` has the same equations (counted recursively through sub-jaxprs:
   ``jit``, ``custom_jvp_call``, ...) for n = 100 and n = 1000, and for n = 10 no more than for n = 32,
   single and batched (``lrjit.stack`` of 3 configs): the program stops growing at a few dozen pieces. Up
-  to 32 boundaries the search skips its row gather, a count below 16 makes a power a product of at most
-  four factors, and up to 33 pieces a stacked sequence selects its piece's leaves (``numerics.pick``);
+  to 32 boundaries the search skips its row gather, a power of a count below 16 is a product of at most
+  four factors (eleven from 16 to 1024 boundaries), and up to 33 pieces a stacked sequence selects its
+  piece's leaves (``numerics.pick``);
 - the 1000-piece values at boundaries, just before and just after them (or over the whole range, for the
   cycle families) equal a numpy float64 reference within ``tests/bounds.py``'s float32 bound (exactly, for
   the gathered ``PiecewiseConstantDecay`` values);

@@ -2,8 +2,9 @@
 
 ``power`` replaces ``pow`` in the staircases and restarts: whole exponents below 16 must stay within two
 ulps of the correctly rounded power (``gamma ** 1`` exactly ``gamma``), powers of two exact, and larger
-exponents within ``|exponent * log2(base)|`` ulps plus the fraction's few; ``exact_exp2`` must be exact
-at integers, 0 / inf beyond the float range, NaN for NaN.
+exponents within ``|exponent * log2(base)|`` ulps plus the fraction's few; a count of at most 1024
+boundaries (``at_most``) within eleven ulps at every count; ``exact_exp2`` must be exact at integers,
+0 / inf beyond the float range, NaN for NaN.
 """
 
 from __future__ import annotations
@@ -140,3 +141,38 @@ def test_a_bounded_count_skips_the_exp2_with_the_same_bits(at_most: int) -> None
     grad = jax.grad(lambda b: power(b, count[0], at_most=at_most).sum())(base[0, 0])
     want = jax.grad(lambda b: power(b, count[0]).sum())(base[0, 0])
     assert float(grad) == pytest.approx(float(want), rel=1e-6)
+
+
+@pytest.mark.parametrize("at_most", [16, 100, 1024])
+@pytest.mark.parametrize("x64", [False, True], ids=["float32", "x64"])
+def test_a_count_up_to_1024_is_a_product_within_its_factors_ulps(x64: bool, at_most: int) -> None:
+    # Counts of 16 to 1024 boundaries: eleven per-config factors and no exp2, each count within half an ulp
+    # per factor and per product (eleven ulps) of the exact power, where the exp2 route drifts by up to
+    # |count * log2(base)| ulps; the same program for every such bound; counts below 16 bitwise the
+    # general power's.
+    dtype = np.float64 if x64 else np.float32
+    count = np.arange(at_most + 1, dtype=np.float64)
+    with jax.enable_x64(x64):
+        bases = np.asarray(BASES, dtype)
+        bounded = jax.jit(functools.partial(power, at_most=at_most))
+        got = np.asarray(bounded(jnp.asarray(bases)[:, None], jnp.asarray(count, dtype)[None, :]))
+        general = np.asarray(
+            jax.jit(power)(jnp.asarray(bases)[:, None], jnp.asarray(count[:16], dtype)[None, :])
+        )
+        one = (bases[0], count[0].astype(dtype))
+        programs = {  # the equations' primitives (the bound itself is a constant of the clip)
+            tuple(e.primitive.name for e in jax.make_jaxpr(functools.partial(power, at_most=m))(*one).eqns)
+            for m in (16, 1024)
+        }
+    b64 = bases.astype(np.float64)[:, None]
+    if x64:
+        want = np.vectorize(lambda b, e: math.pow(b, e) if math.log2(b) * e < 1024 else math.inf)(b64, count)
+    else:
+        with np.errstate(over="ignore"):
+            want = np.power(b64, count[None, :]).astype(np.float32)
+    normal = np.abs(want) >= np.finfo(dtype).smallest_normal  # subnormal powers flush to 0
+    err = _ulps(got, want, dtype)
+    assert err[normal].max() <= 11, float(err[normal].max())
+    assert np.all(got[~normal] <= np.finfo(dtype).smallest_normal)
+    np.testing.assert_array_equal(got[:, :16], general)
+    assert len(programs) == 1
