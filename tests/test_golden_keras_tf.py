@@ -71,8 +71,8 @@ CASE_PARAMS = [pytest.param(c, id=i) for c, i in zip(CASES, _ids(CASES), strict=
 # error). Measured: t_mul=1.1, first_decay_steps=100, step 10**6: |lrjit - exact| = 7.3e-6 (38x the bound).
 # x64 meets the bound (test_float64_matches_keras_and_exact); dyadic t_mul (1.5, 2, 3) meet it in float32.
 # Whether the rounding lands outside the bound depends on the backend's float32 arithmetic: on the CPU it
-# does (strict), on an H200 GPU the same case passed (jax 0.11.2, the GPU suite run reported in issue 15),
-# so elsewhere either outcome is reported (xfail or xpass), not asserted.
+# does (strict), on an H200 GPU the same case passed (jax 0.11.2, a run of the whole suite there), so
+# elsewhere either outcome is reported (xfail or xpass), not asserted.
 F32_NON_DYADIC_T_MUL = pytest.mark.xfail(
     strict=jax.default_backend() == "cpu",
     reason="float32 cycle starts of a non-dyadic t_mul (1.1), step 10**6 (cycle 72); see comment",

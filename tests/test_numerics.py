@@ -4,9 +4,8 @@ The division-free quotient and remainder against Python's ``//`` and ``%``: rand
 period) pairs: exact multiples and their neighbours, the largest steps the integer dtype holds and periods
 from 1 to that largest value, in int32 and (x64) int64, also under vmap over periods (one period per
 config, as in a batched schedule). The boundary counts against ``np.searchsorted``. ``pick`` (select or
-gather) against ``np.take``. The float32 half
-cosine's polynomial against float64 ``sin``, at every fifth float32 in [2**-30, 1], its ends, its
-reduction and its gradient.
+gather) against ``np.take``. The float32 half cosine's polynomial against float64 ``sin``, at every fifth
+float32 in [2**-30, 1], its ends, its reduction and its gradient.
 """
 
 from __future__ import annotations
