@@ -549,7 +549,7 @@ def run_curves(k: int, n: int, args: argparse.Namespace, rng: np.random.Generato
                 assert row["optax_err"] <= w.tolerance, f"{w.name}: lrjit vs optax {row['optax_err']:.2e}"
             contenders[f"optax:{w.name}"] = call
             if k_opt < k:  # lrjit on optax's configs: the same output size, so the same memory traffic
-                same = lrjit.stack(lrjit.unstack(w.batch)[:k_opt])
+                same = lrjit.core.take(w.batch, slice(0, k_opt))
                 contenders[f"lrjit_as_optax:{w.name}"] = lambda b=same: lrjit.curves(b, n)
         del out
         contenders[f"lrjit:{w.name}"] = fn
