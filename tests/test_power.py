@@ -36,6 +36,17 @@ def _ulps(got: np.ndarray, want: np.ndarray, dtype: type) -> np.ndarray:
         return np.where(same, 0.0, np.abs(got.astype(np.float64) - want) / scale)
 
 
+def _exact_power(bases: np.ndarray, exponents: np.ndarray, x64: bool) -> np.ndarray:
+    """``bases ** exponents`` (float64 arrays that broadcast), correctly rounded to the tested dtype: math.pow
+    (inf past the float64 range) for x64, float64 NumPy rounded to float32 (to ~1e-16) otherwise."""
+    if x64:
+        return np.vectorize(lambda b, e: math.pow(b, e) if math.log2(b) * e < 1024 else math.inf)(
+            bases, exponents
+        )
+    with np.errstate(over="ignore"):
+        return np.power(bases, exponents).astype(np.float32)
+
+
 @pytest.mark.parametrize("bits", [4, 8])
 @pytest.mark.parametrize("x64", [False, True], ids=["float32", "x64"])
 def test_power_against_the_exact_power(x64: bool, bits: int) -> None:
@@ -52,11 +63,7 @@ def test_power_against_the_exact_power(x64: bool, bits: int) -> None:
     assert got.dtype == dtype
     b64 = bases.astype(np.float64)[:, None]
     e64 = exps.astype(np.float64)[None, :]
-    if x64:
-        want = np.vectorize(lambda b, e: math.pow(b, e) if math.log2(b) * e < 1024 else math.inf)(b64, e64)
-    else:
-        with np.errstate(over="ignore"):
-            want = np.power(b64, e64).astype(np.float32)  # correctly rounded to float32 (to ~1e-16)
+    want = _exact_power(b64, e64, x64)
     err = _ulps(got, want, dtype)
     whole_small = (e64 == np.floor(e64)) & (e64 < 2**bits)
     # The bound of the docstring: two ulps for whole exponents below 16 (half an ulp per factor and per
@@ -164,12 +171,7 @@ def test_a_count_up_to_1024_is_a_product_within_its_factors_ulps(x64: bool, at_m
             tuple(e.primitive.name for e in jax.make_jaxpr(functools.partial(power, at_most=m))(*one).eqns)
             for m in (16, 1024)
         }
-    b64 = bases.astype(np.float64)[:, None]
-    if x64:
-        want = np.vectorize(lambda b, e: math.pow(b, e) if math.log2(b) * e < 1024 else math.inf)(b64, count)
-    else:
-        with np.errstate(over="ignore"):
-            want = np.power(b64, count[None, :]).astype(np.float32)
+    want = _exact_power(bases.astype(np.float64)[:, None], count[None, :], x64)
     normal = np.abs(want) >= np.finfo(dtype).smallest_normal  # subnormal powers flush to 0
     err = _ulps(got, want, dtype)
     assert err[normal].max() <= 11, float(err[normal].max())
